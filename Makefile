@@ -1,0 +1,34 @@
+# Two commands matter: `make book` (build the book on the embedded default) and `make test`.
+# Both create the virtual environment on first use.
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv test test-fast book book-real clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11) on PATH, or run: make PYTHON=/path/to/python3.11"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --no-compile -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+test: venv
+	$(PY) -m pytest
+
+test-fast: venv
+	$(PY) -m pytest -m "not slow"
+
+book: venv
+	$(VENV)/bin/oodlib book --profile default
+
+book-real: venv
+	@test -n "$(OODLIB_DATA_DIR)" || { echo "set OODLIB_DATA_DIR to your data folder, e.g. OODLIB_DATA_DIR=../shared/data make book-real"; exit 1; }
+	$(VENV)/bin/oodlib book --profile real
+
+clean:
+	rm -rf _build

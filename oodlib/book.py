@@ -1,0 +1,131 @@
+"""Build the Jupyter Book: run every notebook with papermill, then render HTML.
+
+``oodlib book`` (the Makefile's ``book`` target) does, for one *profile*:
+
+1. read ``_toc.yml`` for the notebooks, and ``notebooks/profiles.yaml`` for the
+   profile's parameters (``default`` = embedded synthetic data, ``real`` = the
+   real-data parameters of each notebook);
+2. run each notebook through :func:`oodlib.runner.run_notebook` into
+   ``<build>/notebooks/``, records into ``<build>/records/``;
+3. assemble a staging copy of the book sources with the executed notebooks
+   and a results page generated from the records;
+4. run ``jupyter-book build`` on it (execution off: notebooks are already run)
+   and put the site in ``<build>/html``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .records import load_records
+from .runner import run_notebook
+
+RESULTS_MARKER = "<!-- RECORDS -->"
+
+
+def toc_notebooks(root: Path) -> list[str]:
+    """Notebook paths (``notebooks/<stem>``, no suffix) listed in ``_toc.yml``, in order."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            f = node.get("file")
+            if isinstance(f, str) and f.startswith("notebooks/"):
+                found.append(f)
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(toc)
+    return found
+
+
+def profile_parameters(root: Path, profile: str) -> dict[str, dict[str, Any]]:
+    """``{notebook stem: parameters}`` of ``profile`` from ``notebooks/profiles.yaml``."""
+    profiles = yaml.safe_load((root / "notebooks" / "profiles.yaml").read_text(encoding="utf-8"))
+    if profile not in profiles:
+        raise ValueError(f"unknown profile {profile!r}; notebooks/profiles.yaml defines {sorted(profiles)}")
+    return profiles[profile] or {}
+
+
+def results_markdown(records: list[dict[str, Any]]) -> str:
+    """Markdown tables of every record's run facts and claims (the results page body)."""
+    if not records:
+        return "No records were found: run `make book` to produce them.\n"
+    lines = ["## Runs", "", "| notebook | data | seed | device | wall time (s) | claims supported |", "|---|---|---|---|---|---|"]
+    for r in records:
+        n_sup = sum(c["verdict"] == "supported" for c in r["claims"])
+        lines.append(
+            f"| {r['notebook']} | {r['data_source']} | {r['seed']} | {r.get('device', '')} | "
+            f"{r['timings']['total_s']:.1f} | {n_sup} / {len(r['claims'])} |"
+        )
+    for r in records:
+        lines += ["", f"## {r.get('title') or r['notebook']}", ""]
+        if r.get("data_note"):
+            lines += [f"*Data:* {r['data_note']}", ""]
+        if r["claims"]:
+            lines += ["| claim | verdict | evidence |", "|---|---|---|"]
+            lines += [f"| {c['claim']} | **{c['verdict']}** | {c['evidence']} |" for c in r["claims"]]
+    return "\n".join(lines) + "\n"
+
+
+def stage_sources(root: Path, build: Path, executed: Path, records: list[dict[str, Any]]) -> Path:
+    """Copy book sources and executed notebooks to ``build/book_src``; fill the results page."""
+    src = build / "book_src"
+    if src.exists():
+        shutil.rmtree(src)
+    src.mkdir(parents=True)
+    for name in ("_config.yml", "_toc.yml", "references.bib"):
+        shutil.copy2(root / name, src / name)
+    shutil.copytree(root / "book", src / "book")
+    shutil.copytree(executed, src / "notebooks")
+    page = src / "book" / "results.md"
+    text = page.read_text(encoding="utf-8")
+    if RESULTS_MARKER not in text:
+        raise ValueError(f"book/results.md must contain the line {RESULTS_MARKER}")
+    page.write_text(text.replace(RESULTS_MARKER, results_markdown(records)), encoding="utf-8")
+    return src
+
+
+def _jupyter_book() -> str:
+    """The ``jupyter-book`` executable of this environment (beside the running Python)."""
+    beside = Path(sys.executable).parent / "jupyter-book"
+    found = str(beside) if beside.is_file() else shutil.which("jupyter-book")
+    if not found:
+        raise FileNotFoundError("jupyter-book is not installed in this environment (pip install -r requirements.txt)")
+    return found
+
+
+def build_book(root: str | Path = ".", profile: str = "default", build_dir: str | Path | None = None,
+               only: list[str] | None = None) -> Path:
+    """Run the notebooks of ``profile`` and render the site; return the HTML folder."""
+    root = Path(root).resolve()
+    build = Path(build_dir).resolve() if build_dir else root / ("_build" if profile == "default" else f"_build/{profile}")
+    params = profile_parameters(root, profile)
+    executed, rec_dir = build / "notebooks", build / "records"
+    for entry in toc_notebooks(root):
+        stem = Path(entry).name
+        if only and stem not in only:
+            continue
+        t = time.perf_counter()
+        print(f"[oodlib book] running {stem} ({profile} profile) ...", flush=True)
+        run_notebook(root / f"{entry}.ipynb", params.get(stem, {}), output_dir=executed, records_dir=rec_dir)
+        print(f"[oodlib book] {stem} done in {time.perf_counter() - t:.1f} s", flush=True)
+    src = stage_sources(root, build, executed, load_records(rec_dir))
+    subprocess.run([_jupyter_book(), "build", str(src), "--warningiserror", "--keep-going"], check=True)
+    html = build / "html"
+    if html.exists():
+        shutil.rmtree(html)
+    shutil.copytree(src / "_build" / "html", html)
+    print(f"[oodlib book] site written to {html}/index.html", flush=True)
+    return html

@@ -1,0 +1,128 @@
+"""Threshold-free binary detection metrics with an explicit positive class.
+
+Every function takes ``y_true`` (labels), ``y_score`` (higher = more likely the
+**positive** class) and ``pos_label`` (which label is positive). Values are
+fractions in [0, 1]; multiply by 100 for the papers' percent tables.
+
+For OOD detection with oodlib's orientation (higher score = more OOD) use
+:mod:`oodlib.metrics.ood`, which builds ``y_true``/``y_score`` for either choice
+of positive class.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+from sklearn import metrics as skm
+
+from ._checks import binary_inputs
+
+FprMethod = Literal["closest", "at_least"]
+
+
+def auroc(y_true: Any, y_score: Any, pos_label: Any = 1) -> float:
+    """Area under the ROC curve (scikit-learn's ``roc_auc_score``).
+
+    Positive class: ``pos_label``; ``y_score`` higher = more positive.
+    Invariant to swapping the positive class *and* negating the scores.
+    """
+    pos, s = binary_inputs(y_true, y_score, pos_label)
+    return float(skm.roc_auc_score(pos, s))
+
+
+def aupr(y_true: Any, y_score: Any, pos_label: Any = 1) -> float:
+    """Area under the precision-recall curve as average precision.
+
+    Positive class: ``pos_label`` (AUPR-In when the ID class is positive,
+    AUPR-Out when the OOD class is); ``y_score`` higher = more positive.
+    """
+    pos, s = binary_inputs(y_true, y_score, pos_label)
+    return float(skm.average_precision_score(pos, s))
+
+
+def pauc(y_true: Any, y_score: Any, max_fpr: float = 0.1, pos_label: Any = 1) -> float:
+    """Partial AUC up to ``max_fpr``, McClish-standardised exactly like scikit-learn.
+
+    This is what the DCASE evaluator reports as pAUC (``max_fpr=0.1``). A random
+    detector scores 0.5, a perfect one 1.0.
+    """
+    if not 0.0 < max_fpr <= 1.0:
+        raise ValueError(f"max_fpr must be in (0, 1], got {max_fpr}")
+    pos, s = binary_inputs(y_true, y_score, pos_label)
+    return float(skm.roc_auc_score(pos, s, max_fpr=max_fpr))
+
+
+def roc_points(y_true: Any, y_score: Any, pos_label: Any = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ROC curve at every distinct threshold: ``(fpr, tpr, thresholds)``, each shape (m,)."""
+    pos, s = binary_inputs(y_true, y_score, pos_label)
+    fpr, tpr, thr = skm.roc_curve(pos, s, drop_intermediate=False)
+    return fpr, tpr, thr
+
+
+def _closest_reference(pos: np.ndarray, s: np.ndarray, tpr: float) -> float:
+    """FPR at the TPR closest to ``tpr``, following the OOD reference code.
+
+    This is the rule of ``fpr_and_fdr_at_recall`` used by the kNN-OOD code that
+    P1 follows and by P5: distinct thresholds from high to low, cut at the first
+    threshold that reaches full recall, then the *last* threshold (lowest) among
+    those whose recall is closest to the target.
+    """
+    order = np.argsort(-s, kind="mergesort")
+    s_sorted, pos_sorted = s[order], pos[order]
+    ends = np.r_[np.flatnonzero(np.diff(s_sorted)), s_sorted.size - 1]
+    tps = np.cumsum(pos_sorted, dtype=np.float64)[ends]
+    fps = (ends + 1) - tps
+    recall = tps / tps[-1]
+    last = int(np.searchsorted(tps, tps[-1]))  # first threshold with full recall
+    recall, fps = recall[: last + 1][::-1], fps[: last + 1][::-1]
+    cutoff = int(np.argmin(np.abs(recall - tpr)))
+    return float(fps[cutoff] / np.count_nonzero(~pos))
+
+
+def fpr_at_tpr(
+    y_true: Any,
+    y_score: Any,
+    tpr: float = 0.95,
+    pos_label: Any = 1,
+    method: FprMethod = "closest",
+) -> float:
+    """False-positive rate at a given true-positive rate (FPR95 for ``tpr=0.95``).
+
+    Positive class: ``pos_label``; ``y_score`` higher = more positive. With the ID
+    class positive (P1) this is "the fraction of OOD samples accepted as ID when
+    95% of ID samples are accepted"; with OOD positive (P5) it is "the fraction of
+    ID pixels flagged when 95% of OOD pixels are flagged". The two differ.
+
+    Args:
+        tpr: the target true-positive rate in (0, 1].
+        method: ``"closest"`` (default) takes the threshold whose TPR is closest
+            to ``tpr``, as the P1/P5 reference code does; ``"at_least"`` takes the
+            smallest FPR among thresholds with TPR >= ``tpr``.
+    """
+    if not 0.0 < tpr <= 1.0:
+        raise ValueError(f"tpr must be in (0, 1], got {tpr}")
+    pos, s = binary_inputs(y_true, y_score, pos_label)
+    if method == "closest":
+        return _closest_reference(pos, s, tpr)
+    if method == "at_least":
+        fpr, tpr_curve, _ = skm.roc_curve(pos, s, drop_intermediate=False)
+        return float(fpr[np.argmax(tpr_curve >= tpr - 1e-12)])
+    raise ValueError(f"method must be 'closest' or 'at_least', got {method!r}")
+
+
+def eer(y_true: Any, y_score: Any, pos_label: Any = 1) -> float:
+    """Equal error rate: the point where FPR equals the false-negative rate.
+
+    Linear interpolation between the two ROC points that bracket FPR = 1 - TPR.
+    Positive class: ``pos_label``; ``y_score`` higher = more positive.
+    """
+    fpr, tpr, _ = roc_points(y_true, y_score, pos_label)
+    fnr = 1.0 - tpr
+    diff = fpr - fnr  # goes from <= 0 (fpr=0, fnr=1) to >= 0 (fpr=1, fnr=0)
+    i = int(np.flatnonzero(diff >= 0)[0])
+    if i == 0 or diff[i] == 0:
+        return float(fpr[i])
+    # interpolate between points i-1 and i
+    w = -diff[i - 1] / (diff[i] - diff[i - 1])
+    return float(fpr[i - 1] + w * (fpr[i] - fpr[i - 1]))

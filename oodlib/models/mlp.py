@@ -1,0 +1,40 @@
+"""A small multilayer perceptron classifier."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class MLPClassifier(nn.Module):
+    """``in_dim -> hidden... -> n_classes`` with ReLU; ``features`` is the last hidden layer.
+
+    Args:
+        in_dim: input features.
+        n_classes: output logits.
+        hidden: widths of the hidden layers (at least one).
+        dropout: dropout after each hidden layer.
+    """
+
+    def __init__(self, in_dim: int, n_classes: int, hidden: tuple[int, ...] = (64, 64), dropout: float = 0.0) -> None:
+        super().__init__()
+        if not hidden:
+            raise ValueError("hidden must list at least one layer width")
+        layers: list[nn.Module] = []
+        width = in_dim
+        for h in hidden:
+            layers += [nn.Linear(width, h), nn.ReLU()]
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            width = h
+        self.body = nn.Sequential(*layers)
+        self.fc = nn.Linear(width, n_classes)
+        self.feature_dim = width
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Penultimate features, shape (n, hidden[-1])."""
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits, shape (n, n_classes)."""
+        return self.fc(self.features(x))

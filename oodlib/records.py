@@ -1,0 +1,174 @@
+"""Results records: what one notebook run measured, as a JSON file.
+
+Each notebook creates one :class:`RunRecord`, fills it while it runs and writes
+it at the end to ``_build/records/<notebook stem>.json``. The schema is
+``oodlib/schemas/record.schema.json`` (fields: notebook, parameters, seed,
+data_source, metrics, claims, timings, versions, ...); the book's results page
+and the determinism tests read these files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import math
+import os
+import platform
+import time
+from collections.abc import Iterator, Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SCHEMA_VERSION = 1
+VERDICTS = ("supported", "not supported", "inconclusive")
+KEY_PACKAGES = ("numpy", "scipy", "scikit-learn", "torch", "torchaudio", "torchvision", "faiss-cpu", "pyod", "oodlib")
+
+
+def project_root(start: str | Path | None = None) -> Path | None:
+    """The nearest folder at or above ``start`` (default: cwd) that holds ``_toc.yml``."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_toc.yml").is_file():
+            return folder
+    return None
+
+
+def records_dir() -> Path:
+    """Where records go: ``$OODLIB_RECORDS_DIR``, else ``<project root>/_build/records``."""
+    env = os.environ.get("OODLIB_RECORDS_DIR")
+    if env:
+        return Path(env)
+    root = project_root() or Path.cwd()
+    return root / "_build" / "records"
+
+
+def package_versions(names: tuple[str, ...] = KEY_PACKAGES) -> dict[str, str]:
+    """Python's and the key packages' versions (``"not installed"`` when absent)."""
+    out = {"python": platform.python_version()}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """NumPy scalars/arrays and tuples to JSON-ready Python values; NaN is refused."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"records hold finite numbers only, got {value}")
+    return value
+
+
+class RunRecord:
+    """Collect a run's parameters, metrics, claims and timings; write them as JSON.
+
+    Example::
+
+        rec = RunRecord("00_tour", params, seed=params["seed"], data_source="synthetic")
+        with rec.stage("train"):
+            ...
+        rec.add_metrics({"knn": {"auroc": 0.97}})
+        rec.add_claim("kNN beats MSP", "supported", "AUROC 97.1 vs 88.0")
+        rec.write()
+    """
+
+    def __init__(self, notebook: str, parameters: Mapping[str, Any], seed: int, data_source: str,
+                 title: str = "", data_note: str = "") -> None:
+        self.notebook = notebook
+        self.title = title
+        self.parameters = dict(parameters)
+        self.seed = int(seed)
+        self.data_source = data_source
+        self.data_note = data_note
+        self.metrics: dict[str, Any] = {}
+        self.claims: list[dict[str, str]] = []
+        self.stages: dict[str, float] = {}
+        self.device = ""
+        self._t0 = time.perf_counter()
+
+    @contextlib.contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Time a block; repeated names add up. Wall-clock seconds."""
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stages[name] = self.stages.get(name, 0.0) + time.perf_counter() - t
+
+    def add_metrics(self, metrics: Mapping[str, Any], prefix: str | None = None) -> None:
+        """Merge a (nested) mapping of numbers into ``metrics``, under ``prefix`` if given."""
+        target = self.metrics.setdefault(prefix, {}) if prefix else self.metrics
+        target.update(_plain(metrics))
+
+    def add_claim(self, claim: str, verdict: str, evidence: str) -> None:
+        """Record a paper's claim with this run's verdict and the numbers behind it."""
+        if verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
+        self.claims.append({"claim": claim, "verdict": verdict, "evidence": evidence})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a JSON-ready dictionary (validated against the schema)."""
+        out = {
+            "schema_version": SCHEMA_VERSION,
+            "notebook": self.notebook,
+            "title": self.title,
+            "parameters": _plain(self.parameters),
+            "seed": self.seed,
+            "data_source": self.data_source,
+            "data_note": self.data_note,
+            "metrics": self.metrics,
+            "claims": self.claims,
+            "timings": {"total_s": time.perf_counter() - self._t0, "stages": dict(self.stages)},
+            "versions": package_versions(),
+            "device": self.device,
+            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        }
+        validate_record(out)
+        return out
+
+    def write(self, directory: str | Path | None = None) -> Path:
+        """Write ``<directory>/<notebook>.json`` (default :func:`records_dir`); return its path."""
+        folder = Path(directory) if directory is not None else records_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{self.notebook}.json"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        tmp.replace(path)
+        return path
+
+
+def record_schema() -> dict[str, Any]:
+    """The JSON schema of a results record."""
+    return json.loads((Path(__file__).parent / "schemas" / "record.schema.json").read_text(encoding="utf-8"))
+
+
+def validate_record(record: Mapping[str, Any]) -> None:
+    """Raise ``jsonschema.ValidationError`` if ``record`` does not follow the schema."""
+    import jsonschema
+
+    jsonschema.validate(dict(record), record_schema())
+
+
+def load_records(directory: str | Path | None = None) -> list[dict[str, Any]]:
+    """All records in ``directory`` (default :func:`records_dir`), sorted by notebook name."""
+    folder = Path(directory) if directory is not None else records_dir()
+    out = []
+    for path in sorted(folder.glob("*.json")):
+        rec = json.loads(path.read_text(encoding="utf-8"))
+        if "schema_version" in rec:
+            validate_record(rec)
+            out.append(rec)
+    return out

@@ -1,0 +1,77 @@
+"""Result tables: the papers' published numbers (kept as data) beside ours.
+
+The papers' numbers live in ``oodlib/paper_numbers/<paper>.yaml``, never in
+prose. A file holds tables by id; each table has ``caption``, ``units``,
+``index`` (row label name), ``columns`` and ``rows`` (row label -> values,
+``null`` for a cell the paper leaves empty)::
+
+    tables:
+      table1a:
+        caption: "P1 Table 1a: ID = VocalSound, MobileNet"
+        units: percent
+        index: ood_set
+        columns: [msp_fpr95, msp_auroc]
+        rows:
+          Voxforge: [39.84, 94.22]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+
+PAPER_NUMBERS = Path(__file__).parent / "paper_numbers"
+
+
+def _load(paper: str, folder: str | Path | None) -> dict[str, Any]:
+    base = Path(folder) if folder is not None else PAPER_NUMBERS
+    path = base / f"{paper}.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"no published numbers for paper {paper!r}: {path} does not exist")
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def paper_table(paper: str, table: str, folder: str | Path | None = None) -> pd.DataFrame:
+    """A published table as a DataFrame (rows x columns, NaN for empty cells).
+
+    The caption and units are in ``df.attrs``.
+    """
+    data = _load(paper, folder)
+    tables = data.get("tables", {})
+    if table not in tables:
+        raise KeyError(f"paper {paper!r} has no table {table!r}; it has {sorted(tables)}")
+    t = tables[table]
+    columns = list(t["columns"])
+    for label, values in t["rows"].items():
+        if len(values) != len(columns):
+            raise ValueError(f"{paper}/{table} row {label!r} has {len(values)} values for {len(columns)} columns")
+    df = pd.DataFrame.from_dict(t["rows"], orient="index", columns=columns, dtype=float)
+    df.index.name = t.get("index", "row")
+    df.attrs.update(caption=t.get("caption", ""), units=t.get("units", ""), paper=paper, table=table)
+    return df
+
+
+def side_by_side(paper: pd.DataFrame, ours: pd.DataFrame, labels: tuple[str, str] = ("paper", "ours")) -> pd.DataFrame:
+    """Interleave the paper's and our columns: (column, "paper"), (column, "ours").
+
+    Rows are the union of both tables' rows (missing cells are NaN); columns
+    that only one side has are kept.
+    """
+    columns = list(dict.fromkeys([*paper.columns, *ours.columns]))
+    index = list(dict.fromkeys([*paper.index, *ours.index]))
+    pieces = {}
+    for col in columns:
+        pieces[(col, labels[0])] = paper[col].reindex(index) if col in paper else pd.Series(index=index, dtype=float)
+        pieces[(col, labels[1])] = ours[col].reindex(index) if col in ours else pd.Series(index=index, dtype=float)
+    out = pd.DataFrame(pieces, index=index)
+    out.index.name = paper.index.name or ours.index.name
+    return out
+
+
+def format_table(df: pd.DataFrame, decimals: int = 2) -> Any:
+    """A pandas Styler with fixed decimals and blank cells for NaN, for notebook display."""
+    return df.style.format(precision=decimals, na_rep="-")

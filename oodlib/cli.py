@@ -101,8 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ParameterError, FileNotFoundError, ValueError) as err:
-        print(f"oodlib: error: {err}", file=sys.stderr)
+    except (ParameterError, FileNotFoundError, ValueError, KeyError) as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"oodlib: error: {message}", file=sys.stderr)
         return 2
 
 

@@ -28,6 +28,7 @@ from .records import load_records
 from .runner import run_notebook
 
 RESULTS_MARKER = "<!-- RECORDS -->"
+MANIFESTS_MARKER = "<!-- MANIFESTS -->"
 
 
 def toc_notebooks(root: Path) -> list[str]:
@@ -79,6 +80,24 @@ def results_markdown(records: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def manifests_markdown() -> str:
+    """A table of every dataset manifest (the data page's generated part)."""
+    from .data.manifests import list_manifests, load_manifest
+
+    lines = ["## Manifests", "", "| name | what | papers | licence | size | obtain |", "|---|---|---|---|---|---|"]
+    for name in list_manifests():
+        m = load_manifest(name)
+        lines.append(f"| `{m.name}` | [{m.title}]({m.homepage}) | {', '.join(m.papers)} | {m.license} | {m.size} | {m.obtain} |")
+    return "\n".join(lines) + "\n"
+
+
+def _fill(page: Path, marker: str, text: str) -> None:
+    content = page.read_text(encoding="utf-8")
+    if marker not in content:
+        raise ValueError(f"{page.name} must contain the line {marker}")
+    page.write_text(content.replace(marker, text), encoding="utf-8")
+
+
 def stage_sources(root: Path, build: Path, executed: Path, records: list[dict[str, Any]]) -> Path:
     """Copy book sources and executed notebooks to ``build/book_src``; fill the results page."""
     src = build / "book_src"
@@ -89,11 +108,8 @@ def stage_sources(root: Path, build: Path, executed: Path, records: list[dict[st
         shutil.copy2(root / name, src / name)
     shutil.copytree(root / "book", src / "book")
     shutil.copytree(executed, src / "notebooks")
-    page = src / "book" / "results.md"
-    text = page.read_text(encoding="utf-8")
-    if RESULTS_MARKER not in text:
-        raise ValueError(f"book/results.md must contain the line {RESULTS_MARKER}")
-    page.write_text(text.replace(RESULTS_MARKER, results_markdown(records)), encoding="utf-8")
+    _fill(src / "book" / "results.md", RESULTS_MARKER, results_markdown(records))
+    _fill(src / "book" / "data.md", MANIFESTS_MARKER, manifests_markdown())
     return src
 
 

@@ -8,16 +8,20 @@ Determinism: eSpeak keeps internal state from one utterance to the next (the
 same call gives different samples depending on what was said before, even
 after re-initialising), but a fresh process always starts from the same state.
 :func:`synth_many` therefore splits the requests into fixed chunks and speaks
-each chunk in a fresh worker process: the output depends only on the requests,
+each chunk in a fresh worker process (``python -m oodlib.synthetic.espeak``): the output depends only on the requests,
 never on what the calling process said earlier or on the number of workers.
 """
 
 from __future__ import annotations
 
 import ctypes
-import multiprocessing as mp
+import io
+import json
 import os
+import subprocess
+import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,18 +130,54 @@ def _speak_chunk(requests: list[Request]) -> tuple[int, list[np.ndarray]]:
     return engine.sample_rate, [engine.synth(r.text, r.voice, r.rate, r.pitch, r.pitch_range, r.seed) for r in requests]
 
 
-def synth_many(requests: list[Request], chunk: int = 500, workers: int | None = None) -> tuple[int, list[np.ndarray]]:
+def _encode(requests: list[Request]) -> bytes:
+    return json.dumps([[r.text, r.voice.language, r.voice.variant, r.rate, r.pitch, r.pitch_range, r.seed]
+                       for r in requests]).encode("utf-8")
+
+
+def _decode(payload: bytes) -> list[Request]:
+    return [Request(t, Voice(lang, var), rate, pitch, rng, seed) for t, lang, var, rate, pitch, rng, seed in json.loads(payload)]
+
+
+def _worker_main() -> None:
+    """``python -m oodlib.synthetic.espeak``: requests as JSON on stdin, an .npz on stdout."""
+    rate, pcms = _speak_chunk(_decode(sys.stdin.buffer.read()))
+    buf = io.BytesIO()
+    np.savez(buf, rate=np.array(rate), lengths=np.array([len(p) for p in pcms]),
+             samples=np.concatenate(pcms) if pcms else np.zeros(0, np.int16))
+    sys.stdout.buffer.write(buf.getvalue())
+
+
+def _collect_worker(proc: subprocess.Popen, payload: bytes) -> tuple[int, list[np.ndarray]]:
+    out, err = proc.communicate(payload)
+    if proc.returncode != 0:
+        raise RuntimeError(f"eSpeak worker failed (exit {proc.returncode}): {err.decode(errors='replace')[-2000:]}")
+    with np.load(io.BytesIO(out)) as z:
+        bounds = np.cumsum(np.r_[0, z["lengths"]])
+        return int(z["rate"]), [z["samples"][a:b].astype(np.int16) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def synth_many(requests: list[Request], chunk: int = 200, workers: int | None = None) -> tuple[int, list[np.ndarray]]:
     """Speak many utterances reproducibly; return eSpeak's sample rate and int16 arrays.
 
-    Each block of ``chunk`` requests is spoken in a fresh process (at most
-    ``workers`` at a time, default: the CPU count), so the same requests always
-    give the same samples.
+    Each block of ``chunk`` requests is spoken by a fresh ``python -m
+    oodlib.synthetic.espeak`` process (at most ``workers`` at a time, default:
+    the CPU count), so the same requests always give the same samples, from a
+    notebook, a script or a test alike.
     """
     if not requests:
         return 0, []
     blocks = [requests[i : i + chunk] for i in range(0, len(requests), chunk)]
     workers = max(1, min(workers or os.cpu_count() or 1, len(blocks)))
-    with mp.get_context("spawn").Pool(processes=workers, maxtasksperchild=1) as pool:
-        results = pool.map(_speak_chunk, blocks, chunksize=1)
-    rate = results[0][0]
-    return rate, [pcm for _, out in results for pcm in out]
+    results: list[tuple[int, list[np.ndarray]]] = []
+    cmd = [sys.executable, "-m", "oodlib.synthetic.espeak"]
+    for start in range(0, len(blocks), workers):
+        wave = blocks[start : start + workers]
+        procs = [subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in wave]
+        with ThreadPoolExecutor(len(wave)) as pool:
+            results += list(pool.map(_collect_worker, procs, [_encode(b) for b in wave]))
+    return results[0][0], [pcm for _, out in results for pcm in out]
+
+
+if __name__ == "__main__":
+    _worker_main()

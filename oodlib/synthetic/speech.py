@@ -30,7 +30,7 @@ from ..data.audioset import AudioSet
 from .espeak import Request, Voice, synth_many
 from .noise import add_noise, colored_noise, peak_normalise
 
-GENERATOR_VERSION = 1  # bump when the generated audio changes, to invalidate caches
+GENERATOR_VERSION = 2  # bump when the generated audio changes, to invalidate caches
 VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f5", "klatt", "klatt2", "croak")
 
 
@@ -116,7 +116,7 @@ def _generate(spec: SpeechSetSpec) -> tuple[np.ndarray, pd.DataFrame]:
                                     int(spk.intonation), int(rng.integers(2**31))))
             rows.append({"text": spec.texts[c], "label": c, "speaker": spk.speaker,
                          "voice": f"{spec.language}+{spk.variant}", "rate_wpm": rate, "pitch": pitch})
-    engine_rate, pcms = synth_many(requests)
+    engine_rate, pcms = synth_many(requests, chunk=200)  # the chunk size is part of the output: keep it fixed
     for r, pcm in zip(requests, pcms):
         if pcm.size == 0:
             raise RuntimeError(f"eSpeak produced no audio for {r.text!r} in {spec.language!r}")

@@ -1,0 +1,1 @@
+"""Paper-specific methods, one module per paper (``p1_audio_knn``, ...)."""

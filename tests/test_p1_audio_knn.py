@@ -1,0 +1,108 @@
+"""P1 pieces: model shapes and parameter counts, tables, k sweep, data settings, training helpers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from oodlib.augment import ShiftAndGain
+from oodlib.models import EfficientNetB0, MobileNetV1
+from oodlib.papers import p1_audio_knn as p1
+from oodlib.training import recalibrate_batchnorm, train_classifier
+
+
+def n_params(m: nn.Module) -> int:
+    return sum(p.numel() for p in m.parameters())
+
+
+def test_mobilenet_matches_published_shapes_and_counts():
+    # MobileNetV1 1.0 (ImageNet, 3 channels, 1000 classes): 4,231,976 trainable parameters (Keras reference)
+    assert n_params(MobileNetV1(1000, in_channels=3)) == 4_231_976
+    m = MobileNetV1(521)  # YAMNet: 1 channel, 521 AudioSet classes, "3.7M weights"
+    assert n_params(m) == 3_740_425
+    x = torch.zeros(2, 1, 64, 98)
+    assert m.features(x).shape == (2, 1024) and m(x).shape == (2, 521)
+    assert len([c for c in m.modules() if isinstance(c, nn.Conv2d)]) == 27  # 1 + 13 x (depthwise + pointwise)
+
+
+def test_efficientnet_b0_counts_and_shapes():
+    assert n_params(EfficientNetB0(1000, in_channels=3)) == 5_288_548  # torchvision's efficientnet_b0
+    m = EfficientNetB0(31).eval()
+    x = torch.zeros(2, 1, 64, 98)
+    assert m.features(x).shape == (2, 1280) and m(x).shape == (2, 31)
+
+
+def test_ood_table_orientation_and_average():
+    rng = np.random.default_rng(0)
+    scores = {"kNN": {"ID test": rng.normal(0, 1, 200), "far": rng.normal(50, 1, 100), "near": rng.normal(0, 1, 100)},
+              "MSP": {"ID test": rng.normal(0, 1, 200), "far": rng.normal(-50, 1, 100), "near": rng.normal(0, 1, 100)}}
+    t = p1.ood_table(scores)
+    assert t.loc["far", "kNN AUROC"] == 100.0 and t.loc["far", "kNN FPR95"] == 0.0
+    assert t.loc["far", "MSP AUROC"] == 0.0  # wrong orientation shows up as 0, not silently flipped
+    assert 35 < t.loc["near", "kNN AUROC"] < 65
+    assert t.loc["Average", "kNN AUROC"] == pytest.approx((t.loc["far", "kNN AUROC"] + t.loc["near", "kNN AUROC"]) / 2)
+    avg = p1.average_table(t, ("MSP", "kNN"))
+    assert p1.best_method(avg) == ("kNN", "kNN")
+
+
+def test_k_sweep_skips_k_beyond_the_bank():
+    rng = np.random.default_rng(0)
+    e1, e2 = np.eye(8)[0], np.eye(8)[1]  # kNN runs on normalised features: OOD differs in direction
+    train, test = rng.normal(size=(30, 8)) * 0.1 + e1, rng.normal(size=(20, 8)) * 0.1 + e1
+    sw = p1.k_sweep(train, test, {"other direction": rng.normal(size=(20, 8)) * 0.1 + e2}, [1, 5, 50])
+    assert list(sw.index) == [1, 5]
+    assert (sw["AUROC"] > 90).all()
+
+
+def test_synthetic_settings_and_suite(tmp_path, monkeypatch):
+    monkeypatch.setenv("OODLIB_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("OODLIB_PROGRESS", "0")
+    s = p1.synthetic_id_setting("vocal sounds", 6, 10, seed=0)
+    assert s.k == 100 and s.train.classes == list(p1.VOCALISATIONS)
+    assert not set(s.train.meta.speaker) & set(s.test.meta.speaker)  # speaker-disjoint
+    suite = p1.synthetic_ood_suite(6, seed=0)
+    assert set(suite) == set(p1.STANDS_IN_FOR) - {"keywords", "vocal sounds"}
+    assert all(len(v) == 6 and v.audio.shape[1] == 16000 for v in suite.values())
+    assert p1.logmel_inputs(suite["other words"]).shape == (6, 1, 64, 98)
+    with pytest.raises(ValueError, match="unknown synthetic ID setting"):
+        p1.synthetic_id_setting("music", 3, 3, 0)
+
+
+def test_speech_commands_setting_on_real_subset(shared_data):
+    setting, ood = p1.speech_commands_setting(shared_data / "speech_commands_v0.02_test", seed=0, max_per_class=4)
+    assert setting.train.classes == list(p1.TEN_WORDS)
+    assert not set(setting.train.meta.speaker) & set(setting.test.meta.speaker)
+    assert set(ood) == {"unknown words", "silence / noise"} and len(ood["unknown words"]) == 408
+    assert np.bincount(setting.train.labels, minlength=10).max() <= 4
+    machines = p1.long_clips_as_seconds(sorted((shared_data / "dcase2023t2_dev_mini").glob("fan/*/*.wav")), 3, "m")
+    assert machines.audio.shape == (12, 16000)
+
+
+def test_recalibrate_batchnorm_uses_exact_data_statistics():
+    model = nn.Sequential(nn.Conv2d(1, 2, 1), nn.BatchNorm2d(2))
+    x = torch.randn(64, 1, 4, 4) * 3 + 5
+    model[1].running_mean.fill_(100.0)
+    assert recalibrate_batchnorm(model, x, batch_size=16, device="cpu") == 1
+    with torch.no_grad():
+        h = model[0](x)
+    assert torch.allclose(model[1].running_mean, h.mean(dim=(0, 2, 3)), atol=1e-5)
+    assert not model.training and model[1].momentum == 0.1
+
+
+def test_augmentation_is_seeded_and_training_learns():
+    aug = ShiftAndGain(max_shift=3, gain_std=0.5)
+    x = torch.randn(4, 1, 8, 20)
+    a = aug(x, torch.Generator().manual_seed(1))
+    assert a.shape == x.shape and torch.equal(a, aug(x, torch.Generator().manual_seed(1)))
+    rng = np.random.default_rng(0)
+    xs = rng.normal(size=(200, 1, 4, 10)).astype(np.float32)
+    ys = (xs.mean(axis=(1, 2, 3)) > 0).astype(int)
+    xs[ys == 1] += 1.0
+    from oodlib.models import MLPClassifier
+
+    model = MLPClassifier(in_dim=40, n_classes=2, hidden=(16,))
+    xs = xs.reshape(200, 40)
+    hist = train_classifier(model, xs, ys, epochs=20, lr=0.05, batch_size=32, seed=0, device="cpu")
+    assert hist.accuracy[-1] > 0.9 and hist.loss[-1] < hist.loss[0]

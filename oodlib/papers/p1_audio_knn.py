@@ -249,7 +249,7 @@ def score_all(model: torch.nn.Module, train_feats: np.ndarray, inputs: Mapping[s
         out["logits"][name], out["features"][name] = logits, feats
         out["scores"]["MSP"][name] = sc.msp(logits)
         out["scores"]["ODIN"][name] = sc.odin(model.to(dev).eval(), x.to(dev), odin_temperature, odin_epsilon, batch_size=128)
-        out["scores"]["GradNorm"][name] = sc.gradnorm(feats, model.fc.cpu())
+        out["scores"]["GradNorm"][name] = sc.gradnorm(feats, model.fc)
         out["scores"]["kNN"][name] = knn.score(feats)
     return out
 

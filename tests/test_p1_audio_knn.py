@@ -106,3 +106,17 @@ def test_augmentation_is_seeded_and_training_learns():
     xs = xs.reshape(200, 40)
     hist = train_classifier(model, xs, ys, epochs=20, lr=0.05, batch_size=32, seed=0, device="cpu")
     assert hist.accuracy[-1] > 0.9 and hist.loss[-1] < hist.loss[0]
+
+
+def test_folder_setting_reads_user_sets(tmp_path):
+    import soundfile as sf
+
+    for split in ("train", "test"):
+        for cls in ("dog", "cat"):
+            for i in range(2):
+                (tmp_path / split / cls).mkdir(parents=True, exist_ok=True)
+                sf.write(tmp_path / split / cls / f"{i}.wav", np.zeros(8000), 16000)
+    s = p1.folder_setting(tmp_path / "train", tmp_path / "test", k=3)
+    assert s.train.classes == ["cat", "dog"] and s.train.audio.shape == (4, 16000) and len(s.test) == 4
+    ood = p1.folder_ood_set(tmp_path / "test", "mine")
+    assert len(ood) == 4 and ood.classes == ["mine"]

@@ -186,9 +186,9 @@ def long_clips_as_seconds(paths: list[Path], n_crops: int, name: str) -> AudioSe
 
 def folder_setting(train_dir: str | Path, test_dir: str | Path, k: int = 5, name: str = "custom") -> IDSetting:
     """An ID setting from two folder-per-class trees with the same classes."""
-    train_df, test_df = folder_dataset(train_dir), folder_dataset(test_dir)
+    train_df = folder_dataset(train_dir)
     classes = train_df.attrs["classes"]
-    test_df = folder_dataset(test_dir, classes=classes)
+    test_df = folder_dataset(test_dir, classes=classes)  # the test set is indexed once, in the training classes' order
     make = lambda df, n: AudioSet(load_clips(df.path, SAMPLE_RATE, CLIP_SAMPLES, desc=n),  # noqa: E731
                                   df.label_id.to_numpy(np.int64), classes, SAMPLE_RATE, df, n)
     return IDSetting(name, make(train_df, f"{name} train"), make(test_df, f"{name} test"), k)

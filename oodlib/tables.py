@@ -75,3 +75,15 @@ def side_by_side(paper: pd.DataFrame, ours: pd.DataFrame, labels: tuple[str, str
 def format_table(df: pd.DataFrame, decimals: int = 2) -> Any:
     """A pandas Styler with fixed decimals and blank cells for NaN, for notebook display."""
     return df.style.format(precision=decimals, na_rep="-")
+
+
+def select_group(df: pd.DataFrame, group: str) -> pd.DataFrame:
+    """Columns named ``"<group> <metric>"`` renamed to ``<metric>`` (e.g. one dataset of a multi-dataset table)."""
+    prefix = f"{group} "
+    cols = [c for c in df.columns if str(c).startswith(prefix)]
+    if not cols:
+        groups = sorted({str(c).split(" ")[0] for c in df.columns})
+        raise KeyError(f"no columns for {group!r}; groups are {groups}")
+    out = df[cols].rename(columns=lambda c: str(c)[len(prefix):])
+    out.attrs.update(df.attrs)
+    return out

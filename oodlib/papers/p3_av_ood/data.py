@@ -1,0 +1,35 @@
+"""Which benchmark a P3 run uses: synthetic, synthetic on real class semantics, or real AVCA features."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ...data.avca import load_avca_meta
+from ...data.gzsl import GZSLBenchmark, load_avca_benchmark
+from ...data.paths import dataset_dir
+from ...synthetic.av_features import AVFeatureSpec, synthetic_gzsl
+
+SOURCES = ("synthetic", "avca_meta", "avca")
+
+
+def load_benchmark(data: str, dataset: str = "UCF", data_dir: str | Path | None = None, seed: int = 0,
+                   spec: AVFeatureSpec | None = None) -> GZSLBenchmark:
+    """The benchmark for ``data``.
+
+    * ``"synthetic"``: synthetic features, class embeddings and splits with ``dataset``'s class counts.
+    * ``"avca_meta"``: synthetic features conditioned on the **real** class names,
+      seen/unseen splits and word2vec vectors of ``dataset`` (``avca_gzsl_meta``).
+    * ``"avca"``: the real AVCA SeLaVi features (``avca_gzsl_features``).
+    """
+    if data == "synthetic":
+        return synthetic_gzsl(dataset, spec, seed=seed)
+    if data == "avca_meta":
+        meta = load_avca_meta(dataset_dir("avca_gzsl_meta", data_dir), dataset)
+        names = meta.classes
+        return synthetic_gzsl(dataset, spec, seed=seed, text=meta.embedding_matrix(names), class_names=names,
+                              splits=meta.splits,
+                              source=f"synthetic features conditioned on the real {dataset}-GZSL class names, "
+                                     "seen/unseen splits and word2vec class embeddings (AVCA metadata)")
+    if data == "avca":
+        return load_avca_benchmark(dataset_dir("avca_gzsl_features", data_dir), dataset)
+    raise ValueError(f"parameter 'data' must be one of {SOURCES}, got {data!r}")

@@ -1,0 +1,60 @@
+"""P3's per-dataset hyperparameters (paper Sec. 4.2) as named parameter sets.
+
+Select one by name (``hparams("UCF")``) and override single fields for short
+runs (``hparams("UCF", det_epochs=20)``); unknown field names raise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+
+
+@dataclass(frozen=True)
+class HParams:
+    """Training settings of every P3 component (epochs, Adam learning rate, batch size, dropout)."""
+
+    # feature generator: conditional WGAN-GP (paper: 5 epochs, lr 1e-4, alpha=0.1 on L_rec, beta=0.01 on L_emb)
+    gen_epochs: int = 5
+    gen_lr: float = 1e-4
+    gen_batch: int = 64
+    gen_rec_weight: float = 0.1
+    gen_emb_weight: float = 0.01
+    n_syn_unseen: int = 50  # synthetic features per unseen class for the detector
+    # OOD detector: MLP 512-128, 80 epochs
+    det_epochs: int = 80
+    det_lr: float = 0.009
+    det_batch: int = 16
+    # seen classifier: MLP 512-256, 200 epochs
+    sc_epochs: int = 200
+    sc_lr: float = 0.0006
+    sc_batch: int = 32
+    # unseen classifier: cross-attention embedding model, 50 epochs, triplet margin 1
+    uc_epochs: int = 50
+    uc_lr: float = 0.0024
+    uc_batch: int = 112
+    dropout_enc: float = 0.5
+    dropout_proj: float = 0.4
+    dropout_dec: float = 0.4
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+PRESETS: dict[str, HParams] = {
+    "UCF": HParams(),
+    "VGGSound": HParams(n_syn_unseen=50, det_lr=0.001, det_batch=6900, sc_lr=0.008, sc_batch=1024,
+                        uc_lr=0.0005, uc_batch=256, dropout_enc=0.3, dropout_proj=0.1, dropout_dec=0.2),
+    "ActivityNet": HParams(n_syn_unseen=1000, det_lr=0.005, det_batch=64, sc_lr=0.008, sc_batch=128,
+                           uc_lr=0.0005, uc_batch=256, dropout_enc=0.2, dropout_proj=0.3, dropout_dec=0.2),
+}
+
+
+def hparams(name: str, **overrides) -> HParams:
+    """The paper's settings for dataset ``name`` with ``overrides`` applied."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown hyperparameter set {name!r}; expected one of {sorted(PRESETS)}")
+    known = {f.name for f in fields(HParams)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"unknown hyperparameters {unknown}; known: {sorted(known)}")
+    return replace(PRESETS[name], **overrides)

@@ -1,0 +1,256 @@
+"""AV-OOD end to end: train every component, route test samples, score the result.
+
+Routing (paper Fig. 2): the detector sends a test sample to the seen classifier
+(prediction over seen classes) or to the unseen classifier (over unseen
+classes). The baseline bias reduction, calibrated stacking (AVCA), instead adds
+``beta`` to the seen-class distances of the embedding model and takes the
+nearest class over all classes; ``beta`` is chosen on the stage-1 validation
+split, never on the test set.
+
+Detection convention: every score is higher = more unseen. Table 2 of the paper
+reports AUC and FPR with **seen** samples as the positive class and its HM and
+FPR at the threshold that accepts 60% of the seen test samples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...data.gzsl import GZSLBenchmark, GZSLStage
+from ...metrics.binary import auroc, roc_points
+from ...metrics.gzsl import gzsl_metrics, harmonic_mean, mean_class_accuracy
+from ...models import MLPClassifier
+from ...training import predict, train_classifier
+from .detector import OODDetector, train_ood_detector
+from .embedding import ALL_TERMS, EmbeddingClassifier, train_embedding_model
+from .generator import FeatureGenerator, train_feature_generator
+from .hparams import HParams
+
+BETAS = np.linspace(0, 3, 16)
+
+
+def local_labels(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Global class ids -> positions in ``classes`` (raises on an id not in ``classes``)."""
+    pos = {int(c): i for i, c in enumerate(classes)}
+    try:
+        return np.array([pos[int(v)] for v in y], dtype=np.int64)
+    except KeyError as e:
+        raise ValueError(f"class id {e.args[0]} is not among the given classes") from None
+
+
+def calibrated_stacking(dist: np.ndarray, classes: np.ndarray, seen_classes: np.ndarray, beta: float) -> np.ndarray:
+    """Nearest class after adding ``beta`` to the distances of seen classes; ``dist`` (n, len(classes))."""
+    penalty = np.where(np.isin(classes, seen_classes), beta, 0.0)
+    return np.asarray(classes)[(dist + penalty).argmin(1)]
+
+
+def choose_beta(dist_seen: np.ndarray, y_seen: np.ndarray, dist_unseen: np.ndarray, y_unseen: np.ndarray,
+                classes: np.ndarray, seen_classes: np.ndarray, betas: np.ndarray = BETAS) -> tuple[float, np.ndarray]:
+    """The ``beta`` that maximises HM on validation samples (first one on ties), and HM per beta."""
+    hms = []
+    for b in betas:
+        m = gzsl_metrics(y_seen, calibrated_stacking(dist_seen, classes, seen_classes, b),
+                         y_unseen, calibrated_stacking(dist_unseen, classes, seen_classes, b))
+        hms.append(m["HM"])
+    hms = np.array(hms)
+    return float(betas[int(hms.argmax())]), hms
+
+
+def stacking_score(dist: np.ndarray, classes: np.ndarray, seen_classes: np.ndarray) -> np.ndarray:
+    """Calibrated stacking as a detector: ``min seen distance - min unseen distance`` (higher = unseen).
+
+    A sample is routed to the unseen classes exactly when this exceeds ``-beta``.
+    """
+    seen = np.isin(classes, seen_classes)
+    return dist[:, seen].min(1) - dist[:, ~seen].min(1)
+
+
+def operating_point(score_seen: np.ndarray, score_unseen: np.ndarray, tpr: float = 0.6) -> dict[str, float]:
+    """Threshold, TPR and FPR where at least ``tpr`` of the seen samples are accepted as seen.
+
+    Seen is the positive class and a sample is accepted as seen when its score is
+    <= the threshold. Returns ``{"threshold", "tpr", "fpr"}``.
+    """
+    y = np.r_[np.ones(len(score_seen)), np.zeros(len(score_unseen))]
+    fpr, tprs, thr = roc_points(y, -np.r_[score_seen, score_unseen], pos_label=1)
+    i = int(np.argmax(tprs >= tpr - 1e-12))
+    return {"threshold": float(-thr[i]), "tpr": float(tprs[i]), "fpr": float(fpr[i])}
+
+
+def detection_auc(score_seen: np.ndarray, score_unseen: np.ndarray) -> float:
+    """ROC AUC of separating seen (positive) from unseen samples; scores higher = unseen."""
+    y = np.r_[np.ones(len(score_seen)), np.zeros(len(score_unseen))]
+    return auroc(y, -np.r_[score_seen, score_unseen], pos_label=1)
+
+
+def route(is_unseen: np.ndarray, seen_pred: np.ndarray, unseen_pred: np.ndarray) -> np.ndarray:
+    """Final GZSL prediction: ``unseen_pred`` where the detector says unseen, else ``seen_pred``."""
+    return np.where(is_unseen, unseen_pred, seen_pred)
+
+
+@dataclass
+class TestPredictions:
+    """Per-sample outputs on the stage-2 test split (test-seen rows first, then test-unseen)."""
+
+    y: np.ndarray  # global class ids (n,)
+    is_seen_sample: np.ndarray  # bool (n,)
+    seen_mlp: np.ndarray  # seen MLP prediction over seen classes
+    seen_emb: np.ndarray  # embedding model over seen classes
+    unseen_emb: np.ndarray  # embedding model over unseen classes
+    unseen_mlp: np.ndarray  # MLP trained on synthetic unseen features, over unseen classes
+    scores: dict[str, np.ndarray] = field(default_factory=dict)  # detector name -> score (higher = unseen)
+    stacking_pred: np.ndarray | None = None  # calibrated-stacking prediction with the validated beta
+
+
+def gzsl_from_routing(pred: TestPredictions, is_unseen: np.ndarray, seen_pred: np.ndarray,
+                      unseen_pred: np.ndarray) -> dict[str, float]:
+    """S, U, HM (fractions) of a routing with the given seen and unseen classifier outputs."""
+    final = route(is_unseen, seen_pred, unseen_pred)
+    s = pred.is_seen_sample
+    return gzsl_metrics(pred.y[s], final[s], pred.y[~s], final[~s])
+
+
+@dataclass
+class AVOODRun:
+    """Everything trained in one AV-OOD run, plus its test-set predictions."""
+
+    bench: GZSLBenchmark
+    hp: HParams
+    generator: FeatureGenerator
+    generator_history: dict
+    synthetic_unseen: tuple[np.ndarray, np.ndarray]
+    detectors: dict[str, OODDetector]
+    seen_mlp: MLPClassifier
+    unseen_mlp: MLPClassifier
+    embedding: EmbeddingClassifier
+    stage1_embedding: EmbeddingClassifier
+    beta: float
+    beta_hm: np.ndarray
+    test: TestPredictions
+
+
+def _train_mlp(x: np.ndarray, y_local: np.ndarray, n: int, epochs: int, lr: float, batch: int, seed: int,
+               device: str, desc: str) -> MLPClassifier:
+    model = MLPClassifier(x.shape[1], n, hidden=(512, 256), dropout=0.1, negative_slope=0.2)
+    train_classifier(model, x, y_local, epochs=epochs, lr=lr, batch_size=batch, seed=seed, device=device, desc=desc)
+    return model
+
+
+def _mlp_predict(model: MLPClassifier, x: np.ndarray, classes: np.ndarray, device: str) -> np.ndarray:
+    logits, _ = predict(model, x, device=device)
+    return np.asarray(classes)[logits.argmax(1)]
+
+
+def train_embedding(stage: GZSLStage, bench: GZSLBenchmark, hp: HParams, seed: int, device: str,
+                    terms: frozenset[str] = ALL_TERMS) -> EmbeddingClassifier:
+    """The unseen classifier trained on one stage's training split."""
+    return train_embedding_model(stage.train_x, stage.train_y, bench.text, bench.audio_dim, hp.uc_epochs, hp.uc_lr,
+                                 hp.uc_batch, hp.dropout_enc, hp.dropout_proj, hp.dropout_dec, terms=terms,
+                                 seed=seed, device=device)
+
+
+def run_av_ood(bench: GZSLBenchmark, hp: HParams, seed: int = 0, device: str = "auto") -> AVOODRun:
+    """Train the generator, both detectors, the seen MLP, the unseen classifiers and the stage-1 model."""
+    st = bench.stage2
+    seen, unseen = st.seen_classes, st.unseen_classes
+    gen, hist = train_feature_generator(st.train_x, st.train_y, bench.text, hp.gen_epochs, hp.gen_lr, hp.gen_batch,
+                                        hp.gen_rec_weight, hp.gen_emb_weight, seed=seed, device=device)
+    xu, yu = gen.sample(unseen, hp.n_syn_unseen, seed=seed + 1)
+    y_local = local_labels(st.train_y, seen)
+    detectors = {k: train_ood_detector(st.train_x, y_local, xu, kind=k, epochs=hp.det_epochs, lr=hp.det_lr,
+                                       batch_size=hp.det_batch, seed=seed, device=device)
+                 for k in ("entropy", "binary")}
+    seen_mlp = _train_mlp(st.train_x, y_local, len(seen), hp.sc_epochs, hp.sc_lr, hp.sc_batch, seed, device, "seen MLP")
+    unseen_mlp = _train_mlp(xu, local_labels(yu, unseen), len(unseen), hp.sc_epochs, hp.sc_lr, hp.sc_batch, seed,
+                            device, "unseen MLP")
+    emb = train_embedding(st, bench, hp, seed, device)
+    # calibrated stacking: beta from the stage-1 validation split (AVCA protocol)
+    s1 = bench.stage1
+    emb1 = train_embedding(s1, bench, hp, seed, device)
+    c1 = s1.all_classes
+    beta, beta_hm = choose_beta(emb1.distances(s1.seen_x, c1), s1.seen_y, emb1.distances(s1.unseen_x, c1),
+                                s1.unseen_y, c1, s1.seen_classes)
+    x = np.concatenate([st.seen_x, st.unseen_x])
+    allc = st.all_classes
+    dist = emb.distances(x, allc)
+    test = TestPredictions(
+        y=np.concatenate([st.seen_y, st.unseen_y]),
+        is_seen_sample=np.r_[np.ones(len(st.seen_y), bool), np.zeros(len(st.unseen_y), bool)],
+        seen_mlp=_mlp_predict(seen_mlp, x, seen, device),
+        seen_emb=allc[np.isin(allc, seen)][dist[:, np.isin(allc, seen)].argmin(1)],
+        unseen_emb=allc[~np.isin(allc, seen)][dist[:, ~np.isin(allc, seen)].argmin(1)],
+        unseen_mlp=_mlp_predict(unseen_mlp, x, unseen, device),
+        scores={"OOD-entropy": detectors["entropy"].score(x), "OOD-binary": detectors["binary"].score(x),
+                "Calibrated stacking": stacking_score(dist, allc, seen)},
+        stacking_pred=calibrated_stacking(dist, allc, seen, beta),
+    )
+    return AVOODRun(bench, hp, gen, hist, (xu, yu), detectors, seen_mlp, unseen_mlp, emb, emb1, beta, beta_hm, test)
+
+
+def seen_accuracy(run: AVOODRun, which: str) -> float:
+    """SC_acc: mean class accuracy of a seen classifier on test-seen samples, over seen classes."""
+    s = run.test.is_seen_sample
+    return mean_class_accuracy(run.test.y[s], getattr(run.test, which)[s])
+
+
+def unseen_accuracy(run: AVOODRun, which: str) -> float:
+    """UC_acc (= ZSL): mean class accuracy of an unseen classifier on test-unseen samples, over unseen classes."""
+    u = ~run.test.is_seen_sample
+    return mean_class_accuracy(run.test.y[u], getattr(run.test, which)[u])
+
+
+def av_ood_metrics(run: AVOODRun, seen_clf: str = "seen_mlp", unseen_clf: str = "unseen_emb",
+                   threshold: float | None = None) -> dict[str, float]:
+    """S, U, HM, ZSL (fractions) of AV-OOD routing with the entropy detector.
+
+    ``threshold`` defaults to the detector's mean seen-training entropy.
+    """
+    t = run.test
+    thr = run.detectors["entropy"].threshold if threshold is None else threshold
+    m = gzsl_from_routing(t, t.scores["OOD-entropy"] > thr, getattr(t, seen_clf), getattr(t, unseen_clf))
+    m["ZSL"] = unseen_accuracy(run, unseen_clf)
+    return m
+
+
+def stacking_metrics(run: AVOODRun) -> dict[str, float]:
+    """S, U, HM, ZSL of the AVCA-style baseline: embedding model + calibrated stacking (validated beta)."""
+    t = run.test
+    s = t.is_seen_sample
+    m = gzsl_metrics(t.y[s], t.stacking_pred[s], t.y[~s], t.stacking_pred[~s])
+    m["ZSL"] = unseen_accuracy(run, "unseen_emb")
+    return m
+
+
+def detector_table_row(run: AVOODRun, name: str, tpr: float = 0.6) -> dict[str, float]:
+    """AUC, FPR and HM at ``tpr`` of seen samples accepted, for one detector (Table 2), as fractions."""
+    t = run.test
+    sc = t.scores[name]
+    s = t.is_seen_sample
+    op = operating_point(sc[s], sc[~s], tpr)
+    hm = gzsl_from_routing(t, sc > op["threshold"], t.seen_mlp, t.unseen_emb)["HM"]
+    return {"AUC": detection_auc(sc[s], sc[~s]), "FPR": op["fpr"], "HM": hm, "TPR": op["tpr"]}
+
+
+def entropy_threshold_sweep(run: AVOODRun, n: int = 60) -> dict[str, np.ndarray]:
+    """HM, TPR (seen accepted) and FPR (unseen accepted as seen) as the entropy threshold sweeps."""
+    t = run.test
+    sc = t.scores["OOD-entropy"]
+    s = t.is_seen_sample
+    thr = np.quantile(sc, np.linspace(0.0, 1.0, n))
+    hm, tpr, fpr = [], [], []
+    for th in thr:
+        is_unseen = sc > th
+        hm.append(gzsl_from_routing(t, is_unseen, t.seen_mlp, t.unseen_emb)["HM"])
+        tpr.append(float(np.mean(~is_unseen[s])))
+        fpr.append(float(np.mean(~is_unseen[~s])))
+    return {"threshold": thr, "HM": np.array(hm), "TPR": np.array(tpr), "FPR": np.array(fpr)}
+
+
+__all__ = [
+    "AVOODRun", "BETAS", "TestPredictions", "av_ood_metrics", "calibrated_stacking", "choose_beta",
+    "detection_auc", "detector_table_row", "entropy_threshold_sweep", "gzsl_from_routing", "harmonic_mean",
+    "local_labels", "operating_point", "route", "run_av_ood", "seen_accuracy", "stacking_metrics",
+    "stacking_score", "train_embedding", "unseen_accuracy",
+]

@@ -1,0 +1,302 @@
+"""P3 (AV-OOD): the AVCA loader on a fixture in its exact layout, the synthetic features, and each component."""
+
+from __future__ import annotations
+
+import pickle
+
+import h5py
+import numpy as np
+import pytest
+import scipy.stats
+import torch
+
+from oodlib.data.avca import load_avca_features, load_avca_meta
+from oodlib.data.gzsl import load_avca_benchmark
+from oodlib.metrics.binary import fpr_at_tpr
+from oodlib.papers import p3_av_ood as p3
+from oodlib.papers.p3_av_ood.embedding import _negatives, triplet
+from oodlib.synthetic.av_features import AVFeatureSpec, synthetic_gzsl
+from oodlib.tables import paper_table, select_group
+
+# ---------------------------------------------------------------- AVCA layout fixture
+
+SPLITS = {"stage_1_train": ["Archery", "Bowling"], "stage_1_val_seen": ["Archery", "Bowling"],
+          "stage_1_val_unseen": ["HandStandPushups"], "stage_2_train": ["Archery", "Bowling", "HandStandPushups"],
+          "stage_2_test_seen": ["Archery", "Bowling", "HandStandPushups"], "stage_2_test_unseen": ["Surfing", "Diving"]}
+
+
+def _write_h5(path, n, d, seed, urls=None):
+    rng = np.random.default_rng(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with h5py.File(path, "w") as f:
+        f["data"] = rng.standard_normal((n, d)).astype(np.float32)
+        f["video_urls"] = np.array(urls or [f"v{seed}_{i}" for i in range(n)], dtype="S")
+
+
+@pytest.fixture
+def avca_root(tmp_path):
+    """One UCF dataset in AVCA's release layout (features + class-split + text embeddings)."""
+    ds = tmp_path / "UCF"
+    cs = ds / "class-split"
+    (cs / "main_split").mkdir(parents=True)
+    names = sorted({c for v in SPLITS.values() for c in v} | {"Unused"})
+    (cs / "all_class.txt").write_text("\n".join(n.replace("HandStand", "Handstand") for n in names) + "\n")
+    manual = {n: n.replace("HandStand", "Handstand ") for n in names}
+    (cs / "ucf_w2v_class_names.csv").write_text(
+        "original,manual\n" + "".join(f"{n.replace('HandStand', 'Handstand')},{m}\n" for n, m in manual.items()))
+    for split, classes in SPLITS.items():
+        (cs / "main_split" / f"{split}.txt").write_text("\n".join(classes) + "\n")
+        for i, c in enumerate(classes):
+            n = 3 + i
+            urls = [f"{split}_{c}_{j}" for j in range(n)]
+            for m, d in (("audio", 8), ("video", 6)):
+                _write_h5(ds / "features" / "main_features" / m / split / f"{c}.h5", n, d, hash((split, c, m)) % 1000,
+                          urls)
+    rng = np.random.default_rng(0)
+    vecs = {m: (v := rng.standard_normal(300)) / np.linalg.norm(v) for m in manual.values()}
+    text = ds / "features" / "main_features" / "text"
+    text.mkdir(parents=True)
+    with open(text / "word_embeddings_ucf_normed.npy", "wb") as f:
+        np.save(f, np.array(vecs, dtype=object), allow_pickle=True)
+    return tmp_path
+
+
+def test_avca_meta_reads_splits_embeddings_and_case_variants(avca_root):
+    meta = load_avca_meta(avca_root, "UCF")
+    assert meta.seen == SPLITS["stage_2_train"] and meta.unseen == SPLITS["stage_2_test_unseen"]
+    emb = meta.embedding_matrix(meta.classes)
+    assert emb.shape == (5, 300) and np.allclose(np.linalg.norm(emb, axis=1), 1, atol=1e-5)
+    # "HandStandPushups" (split file) matched to "HandstandPushups" (name file) case-insensitively
+    assert "HandStandPushups" in meta.embeddings
+
+
+def test_avca_features_concatenate_classes_and_check_urls(avca_root):
+    f = load_avca_features(avca_root, "UCF", "stage_2_test_unseen", classes=["Surfing", "Diving"])
+    assert f.audio.shape == (3 + 4, 8) and f.video.shape == (7, 6)
+    assert list(f.labels[:3]) == ["Surfing"] * 3 and list(f.labels[3:]) == ["Diving"] * 4
+    vid = avca_root / "UCF" / "features" / "main_features" / "video" / "stage_2_test_unseen" / "Surfing.h5"
+    _write_h5(vid, 3, 6, 1, urls=["x", "y", "z"])
+    with pytest.raises(ValueError, match="different video_urls"):
+        load_avca_features(avca_root, "UCF", "stage_2_test_unseen")
+    with pytest.raises(FileNotFoundError, match="Nope.h5"):
+        load_avca_features(avca_root, "UCF", "stage_2_test_unseen", classes=["Nope"])
+    with pytest.raises(ValueError, match="unknown split"):
+        load_avca_features(avca_root, "UCF", "stage_3")
+
+
+def test_avca_benchmark_from_fixture(avca_root):
+    b = load_avca_benchmark(avca_root, "UCF")
+    assert b.audio_dim == 8 and b.stage2.train_x.shape[1] == 14
+    assert set(b.stage2.unseen_classes) == {3, 4} and set(np.unique(b.stage2.unseen_y)) == {3, 4}
+    assert len(b.stage1.seen_classes) == 2 and len(b.stage1.unseen_classes) == 1
+    assert b.text.shape == (5, 300)
+
+
+def test_avca_meta_missing_embedding_is_named(avca_root):
+    (avca_root / "UCF" / "class-split" / "main_split" / "stage_2_test_unseen.txt").write_text("Surfing\nMoonwalk\n")
+    with pytest.raises(KeyError, match="Moonwalk"):
+        load_avca_meta(avca_root, "UCF")
+
+
+def test_real_avca_metadata(shared_data):
+    for ds, (n_seen, n_unseen) in {"UCF": (42, 9), "ActivityNet": (150, 50), "VGGSound": (207, 69)}.items():
+        meta = load_avca_meta(shared_data / "avca_gzsl_meta", ds)
+        assert (len(meta.seen), len(meta.unseen)) == (n_seen, n_unseen)
+        assert set(meta.splits["stage_1_train"]) | set(meta.splits["stage_1_val_unseen"]) == set(meta.seen)
+        emb = meta.embedding_matrix(meta.classes)
+        assert np.allclose(np.linalg.norm(emb, axis=1), 1, atol=1e-4)
+
+
+# ---------------------------------------------------------------- synthetic features
+
+def test_synthetic_gzsl_is_deterministic_and_benchmark_shaped():
+    spec = AVFeatureSpec(n_train=5, n_eval=2)
+    a, b = synthetic_gzsl("UCF", spec, seed=1), synthetic_gzsl("UCF", spec, seed=1)
+    assert np.array_equal(a.stage2.train_x, b.stage2.train_x) and np.array_equal(a.text, b.text)
+    assert not np.array_equal(a.stage2.train_x, synthetic_gzsl("UCF", spec, seed=2).stage2.train_x)
+    s = a.summary()
+    assert (s["stage2_seen_classes"], s["stage2_unseen_classes"], s["stage1_unseen_classes"]) == (42, 9, 12)
+    assert a.stage2.train_x.shape[1] == 1024 and a.audio_dim == 512
+    # stage-2 training = stage-1 train + val-seen + val-unseen samples (the AVCA protocol)
+    assert len(a.stage2.train_y) == len(a.stage1.train_y) + len(a.stage1.seen_y) + len(a.stage1.unseen_y)
+
+
+def test_synthetic_gzsl_on_real_semantics_uses_given_embeddings():
+    names = [f"c{i}" for i in range(6)]
+    text = np.eye(6, 300, dtype=np.float32)
+    splits = {"stage_1_train": ["c0", "c1"], "stage_1_val_unseen": ["c2", "c3"], "stage_2_test_unseen": ["c4", "c5"]}
+    b = synthetic_gzsl(spec=AVFeatureSpec(n_train=4, n_eval=2), text=text, class_names=names, splits=splits)
+    assert b.class_names == names and np.array_equal(b.text, text)
+    assert list(b.stage2.unseen_classes) == [4, 5] and list(b.stage2.seen_classes) == [0, 1, 2, 3]
+
+
+# ---------------------------------------------------------------- components
+
+def test_generator_and_critic_shapes_and_parameter_counts():
+    G, D = p3.Generator(), p3.Critic()
+    assert G(torch.zeros(2, 1024), torch.zeros(2, 300)).shape == (2, 1024)
+    assert D(torch.zeros(2, 1024), torch.zeros(2, 300)).shape == (2,)
+    n = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert n(G) == (1324 * 512 + 512) + (512 * 512 + 512) + (512 * 1024 + 1024)
+    assert n(D) == (1324 * 662 + 662) + (662 + 1)
+
+
+def test_gradient_penalty_of_a_linear_critic_is_known():
+    class Linear(torch.nn.Module):
+        def __init__(self, w):
+            super().__init__()
+            self.w = w
+
+        def forward(self, x, t):
+            return x @ self.w
+
+    w = torch.tensor([3.0, 4.0])  # ||grad|| = 5 everywhere -> penalty (5 - 1)^2 = 16
+    gp = p3.gradient_penalty(Linear(w), torch.randn(7, 2), torch.randn(7, 2), torch.zeros(7, 1))
+    assert gp.item() == pytest.approx(16.0)
+
+
+def test_feature_generator_trains_and_samples_deterministically():
+    rng = np.random.default_rng(0)
+    text = np.eye(3, 300, dtype=np.float32)
+    y = np.repeat([0, 1], 20)
+    x = (rng.standard_normal((40, 16)) + 3 * y[:, None]).astype(np.float32)
+    kw = dict(epochs=1, batch_size=8, z_dim=8, critic_steps=2, seed=0, device="cpu")
+    g1, hist = p3.train_feature_generator(x, y, text, **kw)
+    g2, _ = p3.train_feature_generator(x, y, text, **kw)
+    xs, ys = g1.sample(np.array([2]), 5, seed=3)
+    assert xs.shape == (5, 16) and list(ys) == [2] * 5
+    assert np.allclose(xs, g2.sample(np.array([2]), 5, seed=3)[0])
+    assert set(hist) == {"critic", "wasserstein", "rec", "emb"} and all(np.isfinite(v[0]) for v in hist.values())
+
+
+def test_entropy_matches_scipy():
+    logits = torch.randn(5, 4)
+    ref = scipy.stats.entropy(torch.softmax(logits, 1).numpy(), axis=1)
+    assert np.allclose(p3.entropy(logits).numpy(), ref, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["entropy", "binary"])
+def test_detectors_separate_a_toy_problem_with_higher_scores_for_unseen(kind):
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], 40)
+    centres = rng.standard_normal((3, 10)) * 4
+    xs = (centres[y] + rng.standard_normal((120, 10))).astype(np.float32)
+    xu = (rng.standard_normal((60, 10)) * 4 + 12).astype(np.float32)
+    det = p3.train_ood_detector(xs, y, xu, kind=kind, epochs=15, lr=1e-3, batch_size=16, hidden=(32, 16), device="cpu")
+    s, u = det.score(xs), det.score(xu)
+    assert p3.detection_auc(s, u) > 0.95
+    if kind == "entropy":
+        assert det.threshold == pytest.approx(float(s.mean()))
+    assert det.is_unseen(xu).mean() > det.is_unseen(xs).mean()
+    with pytest.raises(ValueError, match="kind"):
+        p3.train_ood_detector(xs, y, xu, kind="energy")
+
+
+def test_embedding_model_shapes_losses_and_prediction():
+    torch.manual_seed(0)
+    m = p3.CrossAttentionEmbedding(audio_dim=8, video_dim=6, text_dim=12, joint_dim=4, heads=3)
+    x, t = torch.randn(5, 14), torch.randn(5, 12)
+    out = m.encode_av(*m.split(x))
+    assert out["proj_av"].shape == (5, 4) and out["enc_a"].shape == (5, 12)
+    seq = m.encode_av(torch.randn(5, 3, 8), torch.randn(5, 3, 6))  # (n, T, d) sequences work too
+    assert seq["proj_av"].shape == (5, 4)
+    m.eval()
+    full = p3.embedding_loss(m, x, t, x.flip(0), t.flip(0))
+    plus = p3.embedding_loss(m, x, t, x.flip(0), t.flip(0), terms=frozenset({"trip+", "rec+", "reg+"}))
+    assert full.item() > plus.item() > 0
+    assert p3.embedding_loss(m, x, t, x, t, terms=frozenset()).item() == 0
+    with pytest.raises(ValueError, match="unknown loss terms"):
+        p3.embedding_loss(m, x, t, x, t, terms=frozenset({"kl+"}))
+
+
+def test_triplet_matches_its_formula():
+    x, y, z = torch.tensor([[0.0, 0.0]]), torch.tensor([[3.0, 4.0]]), torch.tensor([[1.0, 0.0]])
+    assert triplet(x, y, z, margin=1.0).item() == pytest.approx(max(5 - 1 + 1, 0))
+    assert triplet(x, z, y, margin=1.0).item() == 0.0
+
+
+def test_negatives_come_from_other_classes():
+    y = torch.tensor([0, 0, 0, 1, 2, 2])
+    idx = _negatives(y, torch.Generator().manual_seed(0))
+    assert (y[idx] != y).all()
+
+
+def test_embedding_classifier_learns_and_predicts_given_classes():
+    rng = np.random.default_rng(0)
+    text = np.eye(4, 300, dtype=np.float32)
+    y = np.repeat([0, 1, 2], 30)
+    x = (np.repeat(rng.standard_normal((3, 14)) * 3, 30, axis=0) + rng.standard_normal((90, 14))).astype(np.float32)
+    clf = p3.train_embedding_model(x, y, text, audio_dim=8, epochs=20, lr=3e-3, batch_size=16, dropout_enc=0,
+                                   dropout_proj=0, dropout_dec=0, device="cpu")
+    assert set(clf.predict(x, np.array([1, 3]))) <= {1, 3}
+    assert clf.distances(x, np.array([0, 1, 2])).shape == (90, 3)
+    assert np.mean(clf.predict(x, np.array([0, 1, 2])) == y) > 0.9
+
+
+# ---------------------------------------------------------------- routing and metrics
+
+def test_calibrated_stacking_and_its_detector_score_agree():
+    rng = np.random.default_rng(0)
+    dist = rng.uniform(0, 2, (50, 5))
+    classes, seen = np.array([0, 1, 2, 3, 4]), np.array([0, 1, 2])
+    score = p3.stacking_score(dist, classes, seen)
+    for beta in (0.0, 0.3, 1.0):
+        pred = p3.calibrated_stacking(dist, classes, seen, beta)
+        assert np.array_equal(~np.isin(pred, seen), score > -beta)
+    assert np.isin(p3.calibrated_stacking(dist, classes, seen, 10.0), [3, 4]).all()
+
+
+def test_choose_beta_picks_the_validation_optimum():
+    classes, seen = np.array([0, 1]), np.array([0])
+    dist_seen = np.array([[0.0, 0.5], [0.0, 0.5]])  # seen samples, class 0 by 0.5
+    dist_unseen = np.array([[0.0, 0.2], [0.0, 0.2]])  # unseen samples, class 1 needs beta > 0.2
+    beta, hms = p3.choose_beta(dist_seen, np.array([0, 0]), dist_unseen, np.array([1, 1]), classes, seen)
+    assert 0.2 < beta < 0.5 and hms.max() == pytest.approx(1.0)
+
+
+def test_operating_point_matches_fpr_at_tpr():
+    rng = np.random.default_rng(1)
+    s, u = rng.normal(0, 1, 200), rng.normal(1.5, 1, 150)
+    op = p3.operating_point(s, u, 0.6)
+    assert op["tpr"] >= 0.6 and np.mean(s <= op["threshold"]) == pytest.approx(op["tpr"])
+    assert np.mean(u <= op["threshold"]) == pytest.approx(op["fpr"])
+    y = np.r_[np.ones(200), np.zeros(150)]
+    assert op["fpr"] == pytest.approx(fpr_at_tpr(y, -np.r_[s, u], 0.6, pos_label=1, method="at_least"))
+
+
+def test_route_and_local_labels():
+    assert list(p3.route(np.array([True, False]), np.array([1, 2]), np.array([7, 8]))) == [7, 2]
+    assert list(p3.local_labels(np.array([5, 9, 5]), np.array([9, 5]))) == [1, 0, 1]
+    with pytest.raises(ValueError, match="class id 4"):
+        p3.local_labels(np.array([4]), np.array([9, 5]))
+
+
+def test_hparams_presets_follow_the_paper_and_reject_unknown_names():
+    assert (p3.hparams("UCF").det_lr, p3.hparams("UCF").det_batch) == (0.009, 16)
+    assert (p3.hparams("VGGSound").sc_lr, p3.hparams("VGGSound").sc_batch) == (0.008, 1024)
+    assert p3.hparams("ActivityNet").n_syn_unseen == 1000
+    assert p3.hparams("UCF", det_epochs=3).det_epochs == 3
+    with pytest.raises(ValueError, match="unknown hyperparameters"):
+        p3.hparams("UCF", det_epoch=3)
+    with pytest.raises(ValueError, match="unknown hyperparameter set"):
+        p3.hparams("Kinetics")
+
+
+def test_paper_tables_select_one_dataset():
+    t1 = select_group(paper_table("p3", "table1"), "UCF")
+    assert list(t1.columns) == ["S", "U", "HM", "ZSL"] and t1.loc["AV-OOD", "HM"] == 37.89
+    with pytest.raises(KeyError, match="groups are"):
+        select_group(t1, "Kinetics")
+
+
+def test_end_to_end_tiny_run_is_deterministic():
+    bench = synthetic_gzsl("UCF", AVFeatureSpec(n_train=6, n_eval=3), seed=0)
+    hp = p3.hparams("UCF", gen_epochs=1, det_epochs=1, sc_epochs=1, uc_epochs=1, n_syn_unseen=5, det_batch=64)
+    runs = [p3.run_av_ood(bench, hp, seed=0, device="cpu") for _ in range(2)]
+    m = [p3.av_ood_metrics(r) for r in runs]
+    assert m[0] == m[1] and set(m[0]) == {"S", "U", "HM", "ZSL"}
+    from oodlib.papers.p3_av_ood import tables as p3t
+
+    t2 = p3t.table2(runs[0])
+    assert list(t2.index) == ["Calibrated stacking", "OOD-binary", "OOD-entropy"]
+    assert ((t2.values >= 0) & (t2.values <= 100)).all()

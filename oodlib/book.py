@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,8 @@ from .runner import run_notebook
 
 RESULTS_MARKER = "<!-- RECORDS -->"
 MANIFESTS_MARKER = "<!-- MANIFESTS -->"
+BENCHMARK_MARKER = "<!-- BENCHMARK -->"
+BENCHMARK_FILE = "benchmark.json"
 
 
 def toc_notebooks(root: Path) -> list[str]:
@@ -110,6 +113,17 @@ def stage_sources(root: Path, build: Path, executed: Path, records: list[dict[st
     shutil.copytree(executed, src / "notebooks")
     _fill(src / "book" / "results.md", RESULTS_MARKER, results_markdown(records))
     _fill(src / "book" / "data.md", MANIFESTS_MARKER, manifests_markdown())
+    perf = src / "book" / "performance.md"
+    if perf.exists():
+        from .benchmark import benchmark_markdown, qps_figure
+
+        bench_json = build / "records" / BENCHMARK_FILE
+        result = json.loads(bench_json.read_text(encoding="utf-8")) if bench_json.exists() else None
+        figure = None
+        if result is not None and result["cases"]:
+            qps_figure(result, src / "book" / "performance_knn.png")
+            figure = "performance_knn.png"
+        _fill(perf, BENCHMARK_MARKER, benchmark_markdown(result, records, figure))
     return src
 
 
@@ -123,8 +137,13 @@ def _jupyter_book() -> str:
 
 
 def build_book(root: str | Path = ".", profile: str = "default", build_dir: str | Path | None = None,
-               only: list[str] | None = None) -> Path:
-    """Run the notebooks of ``profile`` and render the site; return the HTML folder."""
+               only: list[str] | None = None, benchmark: str | None = "small") -> Path:
+    """Run the notebooks of ``profile`` and render the site; return the HTML folder.
+
+    ``benchmark``: the kNN benchmark configuration run after the notebooks (its
+    JSON goes to ``records/benchmark.json`` and onto the Performance page), or
+    ``None`` to skip it.
+    """
     root = Path(root).resolve()
     build = Path(build_dir).resolve() if build_dir else root / ("_build" if profile == "default" else f"_build/{profile}")
     params = profile_parameters(root, profile)
@@ -137,6 +156,13 @@ def build_book(root: str | Path = ".", profile: str = "default", build_dir: str 
         print(f"[oodlib book] running {stem} ({profile} profile) ...", flush=True)
         run_notebook(root / f"{entry}.ipynb", params.get(stem, {}), output_dir=executed, records_dir=rec_dir)
         print(f"[oodlib book] {stem} done in {time.perf_counter() - t:.1f} s", flush=True)
+    if benchmark is not None:
+        from .benchmark import run_benchmark
+
+        t = time.perf_counter()
+        print(f"[oodlib book] kNN benchmark ({benchmark}) ...", flush=True)
+        run_benchmark(benchmark, rec_dir / BENCHMARK_FILE)
+        print(f"[oodlib book] benchmark done in {time.perf_counter() - t:.1f} s", flush=True)
     src = stage_sources(root, build, executed, load_records(rec_dir))
     subprocess.run([_jupyter_book(), "build", str(src), "--warningiserror", "--keep-going"], check=True)
     html = build / "html"

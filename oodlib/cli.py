@@ -52,8 +52,16 @@ def _cmd_params(args: argparse.Namespace) -> int:
 def _cmd_book(args: argparse.Namespace) -> int:
     from .book import build_book
 
-    build_book(args.root, profile=args.profile, build_dir=args.build_dir, only=args.only)
+    build_book(args.root, profile=args.profile, build_dir=args.build_dir, only=args.only,
+               benchmark=None if args.benchmark == "none" else args.benchmark)
     return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> None:
+    from .benchmark import run_benchmark
+
+    run_benchmark(args.config, args.out)
+    print(f"benchmark written to {args.out}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,7 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("--root", default=".", help="the project folder (holds _toc.yml)")
     book.add_argument("--build-dir", default=None, help="default: _build (or _build/<profile>)")
     book.add_argument("--only", action="append", metavar="STEM", help="run only these notebooks")
+    book.add_argument("--benchmark", default="small", choices=["small", "full", "none"],
+                      help="kNN benchmark configuration run after the notebooks (default: small)")
     book.set_defaults(func=_cmd_book)
+
+    bench = sub.add_parser("bench", help="run the kNN speed benchmark (oodlib.benchmark)")
+    bench.add_argument("--config", default="small", choices=["small", "full"])
+    bench.add_argument("--out", default="_build/records/benchmark.json", help="where the JSON goes")
+    bench.set_defaults(func=_cmd_bench)
 
     _add_data_commands(sub)
     return parser

@@ -46,6 +46,15 @@ def records_dir() -> Path:
     return root / "_build" / "records"
 
 
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MiB (``ru_maxrss``; Linux reports KiB)."""
+    import resource
+    import sys
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 1024**2 if sys.platform == "darwin" else rss / 1024
+
+
 def package_versions(names: tuple[str, ...] = KEY_PACKAGES) -> dict[str, str]:
     """Python's and the key packages' versions (``"not installed"`` when absent)."""
     out = {"python": platform.python_version()}
@@ -131,7 +140,8 @@ class RunRecord:
             "data_note": self.data_note,
             "metrics": self.metrics,
             "claims": self.claims,
-            "timings": {"total_s": time.perf_counter() - self._t0, "stages": dict(self.stages)},
+            "timings": {"total_s": time.perf_counter() - self._t0, "stages": dict(self.stages),
+                        "peak_rss_mb": peak_rss_mb()},
             "versions": package_versions(),
             "device": self.device,
             "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

@@ -80,7 +80,13 @@ def matmul_peak_gflops(n: int = 2048, repeats: int = 5) -> float:
 
 
 def _search(backend: str, bank: np.ndarray, q: np.ndarray, k: int) -> tuple[float, float, np.ndarray]:
-    """(fit seconds, search seconds, distances (n, k) squared) for one backend."""
+    """(fit seconds, search seconds, distances (n, k) squared) for one backend; imports are not timed."""
+    import faiss  # noqa: F401
+    import sklearn.neighbors  # noqa: F401
+    import torch  # noqa: F401
+
+    from . import knn  # noqa: F401
+
     t0 = time.perf_counter()
     if backend == "oodlib":
         from .knn import KNNScorer

@@ -74,7 +74,8 @@ def side_by_side(paper: pd.DataFrame, ours: pd.DataFrame, labels: tuple[str, str
 
 def format_table(df: pd.DataFrame, decimals: int = 2) -> Any:
     """A pandas Styler with fixed decimals and blank cells for NaN, for notebook display."""
-    return df.style.format(precision=decimals, na_rep="-")
+    styles = [{"selector": "td, th", "props": "padding: 0.15em 0.6em; text-align: right"}]
+    return df.style.format(precision=decimals, na_rep="-").set_table_styles(styles)
 
 
 def select_group(df: pd.DataFrame, group: str) -> pd.DataFrame:

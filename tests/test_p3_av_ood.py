@@ -235,6 +235,18 @@ def test_embedding_classifier_learns_and_predicts_given_classes():
 
 # ---------------------------------------------------------------- routing and metrics
 
+def test_detector_reports_a_collapse_to_a_constant_score():
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], 20)
+    xs = (rng.standard_normal((60, 8)) * 50 + 100).astype(np.float32)
+    xu = (rng.standard_normal((30, 8)) * 50 + 100).astype(np.float32)
+    with pytest.warns(RuntimeWarning, match="collapsed.*det_lr"):
+        det = p3.train_ood_detector(xs, y, xu, epochs=5, lr=50.0, batch_size=8, hidden=(16, 8), device="cpu")
+    assert det.collapsed and np.ptp(det.score(xs)) < 1e-6
+    ok = p3.train_ood_detector(xs / 100, y, xu / 100, epochs=3, lr=1e-3, batch_size=8, hidden=(16, 8), device="cpu")
+    assert not ok.collapsed
+
+
 def test_calibrated_stacking_and_its_detector_score_agree():
     rng = np.random.default_rng(0)
     dist = rng.uniform(0, 2, (50, 5))

@@ -13,6 +13,7 @@ Scores follow oodlib's convention: higher = more likely unseen (OOD).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,12 +36,16 @@ def entropy(logits: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class OODDetector:
-    """A trained detector: ``score(x)`` (higher = unseen) and ``is_unseen(x)`` at ``threshold``."""
+    """A trained detector: ``score(x)`` (higher = unseen) and ``is_unseen(x)`` at ``threshold``.
+
+    ``collapsed`` flags a degenerate run (constant score on the seen training set).
+    """
 
     kind: str
     model: nn.Module
     threshold: float
     device: torch.device
+    collapsed: bool = False  # True when training ended with one constant score for every seen sample
 
     @torch.no_grad()
     def score(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
@@ -101,6 +106,13 @@ def train_ood_detector(x_seen: np.ndarray, y_seen: np.ndarray, x_unseen: np.ndar
             opt.step()
     model.eval()
     det = OODDetector(kind, model, 0.0, dev)
+    train_scores = det.score(x_seen)
+    det.collapsed = bool(np.ptp(train_scores) < 1e-6)
+    if det.collapsed:
+        warnings.warn(f"OOD-{kind} detector collapsed: every seen training sample gets the same score "
+                      f"({train_scores[0]:.4g}), so it cannot separate seen from unseen. The learning rate "
+                      f"lr={lr} is too high for these features; lower it (e.g. overrides={{'det_lr': 0.001}}).",
+                      RuntimeWarning, stacklevel=2)
     if kind == "entropy":
-        det.threshold = float(det.score(x_seen).mean())
+        det.threshold = float(train_scores.mean())
     return det

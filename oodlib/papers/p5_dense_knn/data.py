@@ -1,0 +1,153 @@
+"""P5's data: in-distribution training scenes, ID reference scenes and anomaly test scenes.
+
+Sources (the notebook's ``data`` parameter):
+
+* ``"synthetic"`` - procedural road scenes (:mod:`oodlib.synthetic.road_scenes`): training and
+  reference scenes without anomalies, test scenes with one pasted anomaly each (three sizes).
+* ``"camvid"`` - CamVid with ``held_out`` classes turned into anomalies: void while training,
+  positive at test time. Train = CamVid train, reference = val, test = the test images that
+  contain a held-out class.
+* ``"road_anomaly"``, ``"smiyc"``, ``"fishyscapes_lostandfound"`` - anomaly test sets; the
+  segmenter trains on Cityscapes when present, otherwise on CamVid (all 11 classes).
+* ``"streethazards"`` - its own training/validation/test splits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ...data import segmentation as seg
+from ...data.paths import dataset_dir
+from ...synthetic import road_scenes
+from .dense import size_groups
+
+SOURCES = ("synthetic", "camvid", "road_anomaly", "smiyc", "fishyscapes_lostandfound", "streethazards")
+DEFAULT_HELD_OUT = ("Pedestrian", "Bicyclist")
+
+
+@dataclass
+class DenseBenchmark:
+    """Arrays for one run. Images uint8 (n, H, W, 3); ``*_labels`` class ids (255 = void);
+    ``ref_ood``/``test_ood`` 0 = ID, 1 = anomaly, 255 = void; ``test_groups`` anomaly size names."""
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    ref_images: np.ndarray
+    ref_ood: np.ndarray
+    test_images: np.ndarray
+    test_ood: np.ndarray
+    test_groups: np.ndarray
+    class_names: tuple[str, ...]
+    note: str
+    ref_labels: np.ndarray | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        return tuple(self.train_images.shape[1:3])
+
+    def summary(self) -> pd.DataFrame:
+        """Image counts and anomaly pixel fraction per split."""
+        valid = self.test_ood != 255
+        return pd.DataFrame({
+            "images": [len(self.train_images), len(self.ref_images), len(self.test_images)],
+            "anomaly pixels (%)": [0.0, 0.0, 100 * float((self.test_ood == 1).sum() / max(valid.sum(), 1))],
+        }, index=pd.Index(["train (ID)", "reference (ID)", "test"], name="split"))
+
+
+def _cap(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    if n and len(frame) > n:
+        return frame.sample(n=n, random_state=seed).sort_values("image", ignore_index=True)
+    return frame
+
+
+def _synthetic(seed: int, size: tuple[int, int], n_train: int, n_test: int, n_ref: int) -> DenseBenchmark:
+    tr = road_scenes.make_road_scenes(n_train, size, seed=seed * 3)
+    ref = road_scenes.make_road_scenes(n_ref, size, seed=seed * 3 + 2)
+    te = road_scenes.make_anomaly_scenes(n_test, size, seed=seed * 3 + 1)
+    note = (f"Synthetic procedural road scenes ({size[0]}x{size[1]}): {n_train} training, {n_ref} reference and "
+            f"{n_test} test scenes with one pasted anomaly each (sizes {', '.join(road_scenes.SIZES)}).")
+    return DenseBenchmark(tr.images, tr.labels, ref.images, np.zeros(ref.labels.shape, np.uint8), te.images,
+                          te.labels, np.array(te.sizes), road_scenes.CLASSES, note, ref_labels=ref.labels)
+
+
+def _camvid_ids(held_out: tuple[str, ...]) -> tuple[int, ...]:
+    bad = [c for c in held_out if c not in seg.CAMVID_CLASSES]
+    if bad:
+        raise ValueError(f"held_out classes must be CamVid classes {seg.CAMVID_CLASSES}, got {bad}")
+    return tuple(seg.CAMVID_CLASSES.index(c) for c in held_out)
+
+
+def _camvid(root, seed, size, n_train, n_test, n_ref, held_out) -> DenseBenchmark:
+    ids = _camvid_ids(held_out)
+    split = lambda raw: seg.camvid_split_classes(raw, ids)  # noqa: E731
+    tr_img, tr_raw = seg.read_pairs(_cap(seg.load_camvid(root, "train"), n_train, seed), size)
+    ref_img, ref_raw = seg.read_pairs(_cap(seg.load_camvid(root, "val"), n_ref, seed), size)
+    te_img, te_raw = seg.read_pairs(seg.load_camvid(root, "test"), size)
+    keep = np.isin(te_raw, ids).any(axis=(1, 2))
+    te_img, te_raw = te_img[keep], te_raw[keep]
+    if n_test and len(te_img) > n_test:
+        pick = np.sort(np.random.default_rng(seed).choice(len(te_img), n_test, replace=False))
+        te_img, te_raw = te_img[pick], te_raw[pick]
+    test_ood = split(te_raw)[1]
+    kept = tuple(c for i, c in enumerate(seg.CAMVID_CLASSES) if i not in ids)
+    note = (f"CamVid ({root}), images resized to {size[0]}x{size[1]}: held-out classes {', '.join(held_out)} are "
+            f"void in training and anomalies at test time; {len(tr_img)} train, {len(ref_img)} val (reference) and "
+            f"{len(te_img)} test images that contain a held-out class.")
+    return DenseBenchmark(tr_img, split(tr_raw)[0], ref_img, split(ref_raw)[1], te_img, test_ood,
+                          size_groups(test_ood), kept, note, ref_labels=split(ref_raw)[0])
+
+
+def _train_source(data_dir, seed, size, n_train, n_ref):
+    """Cityscapes when present, else CamVid (all classes): (train imgs, labels, ref imgs, classes, text)."""
+    try:
+        root = dataset_dir("cityscapes", data_dir)
+        tr = seg.read_pairs(_cap(seg.load_cityscapes(root, "train"), n_train, seed), size)
+        ref = seg.read_pairs(_cap(seg.load_cityscapes(root, "val"), n_ref, seed), size)
+        return tr, ref, seg.CITYSCAPES_CLASSES, f"Cityscapes ({root})"
+    except FileNotFoundError:
+        root = dataset_dir("camvid", data_dir)
+        tr = seg.read_pairs(_cap(seg.load_camvid(root, "train"), n_train, seed), size)
+        ref = seg.read_pairs(_cap(seg.load_camvid(root, "val"), n_ref, seed), size)
+        void = lambda a: np.where(a == seg.CAMVID_VOID, 255, a).astype(np.uint8)  # noqa: E731
+        return (tr[0], void(tr[1])), (ref[0], void(ref[1])), seg.CAMVID_CLASSES, f"CamVid ({root}, Cityscapes absent)"
+
+
+def load_dense_benchmark(data: str = "synthetic", data_dir: str | None = None, seed: int = 0,
+                         image_size: tuple[int, int] = (128, 128), n_train: int = 300, n_test: int = 60,
+                         n_ref: int = 20, held_out: tuple[str, ...] = DEFAULT_HELD_OUT) -> DenseBenchmark:
+    """Load or generate a :class:`DenseBenchmark`; ``n_*`` = 0 keeps every real image of a split."""
+    if data not in SOURCES:
+        raise ValueError(f"data must be one of {SOURCES}, got {data!r}")
+    size = (int(image_size[0]), int(image_size[1]))
+    if data == "synthetic":
+        return _synthetic(seed, size, n_train or 300, n_test or 60, n_ref or 20)
+    if data == "camvid":
+        _camvid_ids(tuple(held_out))  # check the parameter before touching the disk
+        return _camvid(dataset_dir("camvid", data_dir), seed, size, n_train, n_test, n_ref, tuple(held_out))
+    if data == "streethazards":
+        root = dataset_dir("streethazards", data_dir)
+        tr = seg.read_pairs(_cap(seg.load_streethazards(root, "training"), n_train, seed), size,
+                            seg.streethazards_classes)
+        ref = seg.read_pairs(_cap(seg.load_streethazards(root, "validation"), n_ref, seed), size,
+                             seg.streethazards_classes)
+        te_img, te_ood = seg.read_pairs(_cap(seg.load_streethazards(root, "test"), n_test, seed), size,
+                                        seg.streethazards_ood)
+        ref_ood = np.where(ref[1] == 255, 255, 0).astype(np.uint8)
+        return DenseBenchmark(tr[0], tr[1], ref[0], ref_ood, te_img, te_ood, size_groups(te_ood),
+                              seg.STREETHAZARDS_CLASSES, f"StreetHazards ({root}) at {size[0]}x{size[1]}",
+                              ref_labels=ref[1])
+    loaders = {"road_anomaly": (seg.load_road_anomaly, seg.road_anomaly_ood),
+               "smiyc": (seg.load_smiyc_anomaly, seg.binary_ood),
+               "fishyscapes_lostandfound": (seg.load_fishyscapes, seg.binary_ood)}
+    load, convert = loaders[data]
+    root = dataset_dir(data, data_dir)
+    te_img, te_ood = seg.read_pairs(_cap(load(root), n_test, seed), size, convert)
+    tr, ref, classes, src = _train_source(data_dir, seed, size, n_train, n_ref)
+    ref_ood = np.where(ref[1] == 255, 255, 0).astype(np.uint8)
+    note = f"{data} test images ({root}) at {size[0]}x{size[1]}; segmenter trained on {src}."
+    return DenseBenchmark(tr[0], tr[1], ref[0], ref_ood, te_img, te_ood, size_groups(te_ood), classes, note,
+                          ref_labels=ref[1])

@@ -15,9 +15,6 @@ from oodlib.data import segmentation as seg
 from oodlib.papers import p5_dense_knn as p5
 from oodlib.synthetic import road_scenes
 
-SHARED_CAMVID = Path(__file__).resolve().parents[2] / "shared" / "data" / "camvid"
-
-
 # --- models and probes ---------------------------------------------------------------------------
 
 def test_vit_keys_are_the_key_projection_of_the_last_blocks_normed_input():
@@ -306,9 +303,10 @@ def _mkdir(path: Path) -> Path:
     return path
 
 
-@pytest.mark.skipif(not SHARED_CAMVID.is_dir(), reason="../shared/data/camvid is absent (real CamVid subset)")
-def test_camvid_benchmark_on_the_shared_subset():
-    b = p5.load_dense_benchmark("camvid", str(SHARED_CAMVID.parent), seed=0, image_size=(96, 128), n_train=6,
+def test_camvid_benchmark_on_the_shared_subset(shared_data):
+    if not (shared_data / "camvid").is_dir():
+        pytest.skip(f"{shared_data / 'camvid'} is absent (real CamVid subset)")
+    b = p5.load_dense_benchmark("camvid", str(shared_data), seed=0, image_size=(96, 128), n_train=6,
                                 n_test=5, n_ref=3)
     assert b.train_images.shape == (6, 96, 128, 3) and len(b.class_names) == 9
     assert len(b.test_images) == 5 and ((b.test_ood == 1).sum(axis=(1, 2)) > 0).all()

@@ -94,3 +94,15 @@ def test_errors(data):
         KNNScorer().fit(np.zeros(5))
     with pytest.raises(ValueError, match="backend"):
         KNNScorer(backend="annoy")
+
+
+def test_faiss_blas_switch_is_exact_and_restores_the_global_setting():
+    faiss = pytest.importorskip("faiss")
+    rng = np.random.default_rng(1)
+    bank, q = rng.normal(size=(3000, 32)).astype(np.float32), rng.normal(size=(50, 32)).astype(np.float32)
+    before = faiss.cvar.distance_compute_blas_threshold
+    fast = KNNScorer(k=3, reduction="mean", backend="faiss").fit(bank).score(q)  # 50 queries: BLAS path
+    assert faiss.cvar.distance_compute_blas_threshold == before
+    slow = KNNScorer(k=3, reduction="mean", backend="faiss", query_chunk=5).fit(bank).score(q)  # 5 x 32 < 20 x 32
+    np.testing.assert_allclose(fast, slow, rtol=1e-4)
+    np.testing.assert_allclose(fast, np.sqrt(brute_force(bank, q, 3)).mean(1), rtol=1e-4)

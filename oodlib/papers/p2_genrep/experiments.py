@@ -1,0 +1,148 @@
+"""The paper's experiments on one machine at a time (the features of one machine fit in memory).
+
+* :func:`evaluate_variants` - every (pooling, MemMixup Ks, DN) variant at every layer: the rows of
+  Tables 1-3 and Figure 1, plus the test scores and label-free decisions for the submission CSVs;
+* :func:`low_shot` - Table 4: n-shot subsets, label-free (one bank, raw distance) and with section
+  labels (one bank per section, DN), at every layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .data import draw_shots
+from .evaluate import machine_metrics, per_machine_official
+from .genrep import GenRep
+
+
+METRICS = ("auc", "pauc", "auc_source", "auc_target", "official")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One configuration of the detector."""
+
+    pooling: str = "temporal"
+    mix_ks: int | None = None
+    normalization: str = "transductive"
+
+    @property
+    def label(self) -> str:
+        mix = f"MemMixup Ks={self.mix_ks}" if self.mix_ks else "no MemMixup"
+        return f"{self.pooling}, DN {self.normalization}, {mix}"
+
+
+@dataclass
+class MachineScores:
+    """Test scores of one machine for one variant and layer, with label-free decisions."""
+
+    files: list[str]
+    scores: np.ndarray
+    decisions: np.ndarray
+    threshold: float
+
+
+def decisions_from_training(det: GenRep, scores: np.ndarray, quantile: float = 0.9) -> tuple[np.ndarray, float]:
+    """0/1 decisions: anomalous above the ``quantile`` of the training clips' leave-one-out scores
+    (label-free; the reference code instead picks the F1-best threshold on the test labels)."""
+    train = det.train_scores()
+    train = train[np.isfinite(train)]
+    threshold = float(np.quantile(train, quantile)) if len(train) else float(np.median(scores))
+    return (scores > threshold).astype(int), threshold
+
+
+def evaluate_variants(
+    machine: str,
+    embeddings: dict[str, np.ndarray],
+    clips: pd.DataFrame,
+    variants: Sequence[Variant],
+    lam: float = 0.9,
+    keep_scores: Sequence[tuple[Variant, int]] = (),
+) -> tuple[pd.DataFrame, dict[tuple[Variant, int], MachineScores]]:
+    """Metrics of every variant at every layer for one machine.
+
+    Args:
+        embeddings: ``{pooling: (n_layers, n_clips, dim)}`` with rows aligned to ``clips``.
+        clips: this machine's clips (``split``, ``domain``, ``is_anomaly``, ``path``).
+        keep_scores: (variant, layer) pairs whose test scores and decisions to return.
+
+    Returns:
+        a DataFrame with one row per (variant, layer): machine, layer, pooling, mix_ks,
+        normalization, auc, pauc, auc_source, auc_target, official (this machine's harmonic mean),
+        note (why a variant could not be scored: its metrics are NaN then), and the kept scores.
+    """
+    train = (clips["split"] == "train").to_numpy()
+    test = ~train
+    banks = clips.loc[train, "domain"].to_numpy()
+    y = clips.loc[test, "is_anomaly"].astype(bool).to_numpy()
+    dom = clips.loc[test, "domain"].to_numpy()
+    files = clips.loc[test, "path"].tolist()
+    has_target = "target" in set(banks)
+    rows, kept = [], {}
+    wanted = set(keep_scores)
+    for v in variants:
+        if v.mix_ks and not has_target:
+            continue  # no target training clips (e.g. the mini set): MemMixup is undefined
+        emb = embeddings[v.pooling]
+        for layer in range(1, emb.shape[0] + 1):
+            row = {"machine": machine, "layer": layer, "pooling": v.pooling, "mix_ks": v.mix_ks or 0,
+                   "normalization": v.normalization, "note": ""}
+            try:
+                det = GenRep(v.mix_ks, lam, v.normalization).fit(emb[layer - 1][train], banks)
+                s = det.score(emb[layer - 1][test])
+            except ValueError as err:  # e.g. DN statistics of a 2-clip bank have no spread: report, do not drop
+                rows.append({**row, **dict.fromkeys(METRICS, np.nan), "note": str(err)})
+                continue
+            m = machine_metrics(y, s, dom)
+            rows.append({**row, **m, "official": per_machine_official(m)})
+            if (v, layer) in wanted:
+                dec, thr = decisions_from_training(det, s)
+                kept[(v, layer)] = MachineScores(files, s, dec, thr)
+    return pd.DataFrame(rows), kept
+
+
+def low_shot(
+    machine: str,
+    embeddings: np.ndarray,
+    clips: pd.DataFrame,
+    shots: Sequence[int | str],
+    seeds: Sequence[int],
+    pooling: str = "temporal",
+    settings: Sequence[str] = ("label-free", "label"),
+) -> pd.DataFrame:
+    """Table 4 rows for one machine: every shot setting x seed x layer x {label-free, label}.
+
+    ``embeddings``: (n_layers, n_clips, dim) pooled as ``pooling``, rows aligned to ``clips``.
+    Label-free: one bank of all drawn clips, raw distance. Label: one bank per section present
+    in the draw, transductive DN, minimum over sections (the reference code's DCASE2020 script).
+    "full" is drawn once (it is the whole set).
+    """
+    unknown = set(settings) - {"label-free", "label"}
+    if unknown:
+        raise ValueError(f"low-shot settings must be 'label-free' or 'label', got {sorted(unknown)}")
+    train_all = clips[clips["split"] == "train"]
+    test = (clips["split"] == "test").to_numpy()
+    y = clips.loc[test, "is_anomaly"].astype(bool).to_numpy()
+    dom = np.full(int(test.sum()), "source")
+    pos = {idx: i for i, idx in enumerate(clips.index)}
+    rows = []
+    for shot in shots:
+        for seed in (seeds[:1] if shot == "full" else seeds):
+            drawn = draw_shots(train_all, shot, seed)
+            rows_idx = np.array([pos[i] for i in drawn.index])
+            sections = drawn["section"].to_numpy()
+            for layer in range(1, embeddings.shape[0] + 1):
+                x_train, x_test = embeddings[layer - 1][rows_idx], embeddings[layer - 1][test]
+                for setting in settings:
+                    det = (GenRep(normalization="none").fit(x_train, np.full(len(x_train), "all")) if setting == "label-free"
+                           else GenRep(normalization="transductive").fit(x_train, sections))
+                    m = machine_metrics(y, det.score(x_test), dom)
+                    rows.append({"machine": machine, "pooling": pooling, "shots": str(shot), "seed": seed, "layer": layer,
+                                 "setting": setting, "n_train": len(drawn), "auc": m["auc"], "pauc": m["pauc"]})
+    out = pd.DataFrame(rows)
+    out["oc"] = (out["auc"] + out["pauc"]) / 2
+    return out

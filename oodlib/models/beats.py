@@ -34,6 +34,8 @@ import torch.nn.functional as F
 import torchaudio.compliance.kaldi as kaldi
 from torch import nn
 
+from .size import n_parameters  # noqa: F401  (re-exported: BEATs' 90M count)
+
 FBANK_MEAN = 15.41663
 FBANK_STD = 6.55582
 SAMPLE_RATE = 16000
@@ -357,7 +359,3 @@ class BEATs(nn.Module):
             return x
         return torch.sigmoid(self.predictor(x).mean(dim=1))
 
-
-def n_parameters(model: nn.Module) -> int:
-    """Parameters counted once (the shared relative-bias table once, as the paper's 90M does)."""
-    return sum(p.numel() for p in model.parameters())

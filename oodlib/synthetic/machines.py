@@ -145,10 +145,8 @@ def render_clip(unit: MachineUnit, condition: Condition, anomaly: str | None, du
     broad = _band_noise(n, unit.band, rng, sr)
     machine = env * (tonal / (rms(tonal) + 1e-12) + unit.noise_share * broad)
     level = rms(machine) * 10 ** (anomaly_db / 20)
-    if anomaly is not None and anomaly != "frequency_drift":
-        machine = machine + level * _anomaly(anomaly, unit, track, n, rng, sr)
-    elif anomaly is not None and anomaly not in ANOMALY_KINDS:
-        raise ValueError(f"unknown anomaly {anomaly!r}; choose from {ANOMALY_KINDS}")
+    if anomaly not in (None, "frequency_drift"):
+        machine = machine + level * _anomaly(anomaly, unit, track, n, rng, sr)  # raises for an unknown kind
     background = colored_noise(n, condition.noise_colour, rng) + 0.5 * np.sin(2 * np.pi * condition.hum_hz * t)
     snr = rng.uniform(*condition.snr_db)
     x = machine + background * rms(machine) / (rms(background) + 1e-12) / 10 ** (snr / 20)

@@ -23,23 +23,22 @@ import pandas as pd
 from scipy.stats import hmean
 
 from ...metrics import binary
-from ...metrics.dcase import EPS
+from ...metrics.dcase import EPS, dcase_machine_metrics
 
 _SCORE_FILE = re.compile(r"^anomaly_score_(?P<machine>.+)_section_(?P<section>\d+)_test\.csv$")
 
 
 def machine_metrics(is_anomaly: np.ndarray, scores: np.ndarray, domains: np.ndarray, max_fpr: float = 0.1) -> dict[str, float]:
-    """``auc`` (all clips), ``pauc``, ``auc_source``, ``auc_target`` (fractions; NaN when undefined)."""
+    """``auc`` (all clips), ``pauc``, ``auc_source``, ``auc_target`` (fractions).
+
+    :func:`oodlib.metrics.dcase.dcase_machine_metrics` plus the all-clip AUC; a metric the test set
+    cannot define (one class only, or a domain without normal clips) is NaN.
+    """
     y = np.asarray(is_anomaly, dtype=bool)
-    s = np.asarray(scores, dtype=np.float64)
-    d = np.asarray(domains).astype(str)
-    both = y.any() and (~y).any()
-    out = {"auc": binary.auroc(y.astype(int), s) if both else np.nan,
-           "pauc": binary.pauc(y.astype(int), s, max_fpr=max_fpr) if both else np.nan}
-    for dom in ("source", "target"):
-        sel = y | (d == dom)
-        ok = y.any() and (~y & (d == dom)).any()
-        out[f"auc_{dom}"] = binary.auroc(y[sel].astype(int), s[sel]) if ok else np.nan
+    out = dict.fromkeys(("auc", "pauc", "auc_source", "auc_target"), np.nan)
+    if y.any() and (~y).any():
+        out.update(dcase_machine_metrics(y, scores, domains, max_fpr=max_fpr))
+        out["auc"] = binary.auroc(y.astype(int), np.asarray(scores, dtype=np.float64))
     return out
 
 

@@ -8,14 +8,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .data import draw_shots
-from .evaluate import machine_metrics, per_machine_official
+from .evaluate import evaluate_submission, machine_metrics, per_machine_official, write_submission
 from .genrep import GenRep
 
 
@@ -29,11 +30,6 @@ class Variant:
     pooling: str = "temporal"
     mix_ks: int | None = None
     normalization: str = "transductive"
-
-    @property
-    def label(self) -> str:
-        mix = f"MemMixup Ks={self.mix_ks}" if self.mix_ks else "no MemMixup"
-        return f"{self.pooling}, DN {self.normalization}, {mix}"
 
 
 @dataclass
@@ -146,3 +142,41 @@ def low_shot(
     out = pd.DataFrame(rows)
     out["oc"] = (out["auc"] + out["pauc"]) / 2
     return out
+
+
+def export_submission(
+    folder: str | Path,
+    results: pd.DataFrame,
+    kept: Mapping[tuple[str, Variant, int], MachineScores],
+    clips: pd.DataFrame,
+    variant: Variant,
+    layers: Mapping[str, int],
+) -> tuple[list[Path], float]:
+    """Write each machine's CSVs for ``variant`` at its layer (``layers``: machine -> layer), re-read
+    them as the evaluator does and check the metrics equal the ones in ``results``.
+
+    ``kept`` maps (machine, variant, layer) to the scores :func:`evaluate_variants` kept. Returns the
+    written files and the largest absolute metric difference (0 when the files are faithful);
+    raises ``AssertionError`` when a re-read metric differs or is defined on one side only.
+    """
+    written = []
+    for machine, layer in layers.items():
+        ms = kept.get((machine, variant, int(layer)))
+        if ms is None:
+            continue
+        section = clips.loc[clips["machine"] == machine, "section"].iloc[0]
+        written += write_submission(folder, machine, section, ms.files, ms.scores, ms.decisions)
+    if not written:
+        return [], 0.0
+    truth = clips[clips["split"] == "test"].rename(columns={"path": "file"})
+    reread = evaluate_submission(folder, truth)
+    cols = ["auc", "pauc", "auc_source", "auc_target"]
+    idx = results.set_index(["machine", "layer", "pooling", "mix_ks", "normalization"])
+    direct = pd.DataFrame({m: idx.loc[(m, int(layer), variant.pooling, variant.mix_ks or 0, variant.normalization), cols]
+                           for m, layer in layers.items() if m in reread.index}).T
+    a, b = reread.loc[direct.index, cols].to_numpy(float), direct.to_numpy(float)
+    diff = np.abs(a - b)
+    gap = float(np.nanmax(diff)) if np.isfinite(diff).any() else 0.0
+    if gap > 1e-9 or not (np.isnan(a) == np.isnan(b)).all():
+        raise AssertionError(f"re-read submission metrics differ from the direct ones (max |diff| {gap:.2e})")
+    return written, gap

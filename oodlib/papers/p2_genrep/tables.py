@@ -15,8 +15,14 @@ import pandas as pd
 from .evaluate import choose_layers, hmean_finite, summarize
 
 
+def _rows(results: pd.DataFrame, pooling: str = "temporal", mix_ks: int = 0, normalization: str = "transductive") -> pd.DataFrame:
+    """The rows of one variant (possibly none)."""
+    return results[(results["pooling"] == pooling) & (results["mix_ks"] == mix_ks) & (results["normalization"] == normalization)]
+
+
 def _select(results: pd.DataFrame, pooling: str = "temporal", mix_ks: int = 0, normalization: str = "transductive") -> pd.DataFrame:
-    sel = results[(results["pooling"] == pooling) & (results["mix_ks"] == mix_ks) & (results["normalization"] == normalization)]
+    """The rows of one variant; ``ValueError`` when it was not run."""
+    sel = _rows(results, pooling, mix_ks, normalization)
     if sel.empty:
         raise ValueError(f"no results for pooling={pooling}, mix_ks={mix_ks}, normalization={normalization}")
     return sel
@@ -48,7 +54,7 @@ def table2(results: pd.DataFrame, ks: int, how: str, fixed_layer: int) -> pd.Dat
     rows = {}
     for norm in ("none", "transductive", "inductive"):
         for mix in (0, ks):
-            sel = results[(results["pooling"] == "temporal") & (results["mix_ks"] == mix) & (results["normalization"] == norm)]
+            sel = _rows(results, mix_ks=mix, normalization=norm)
             if sel.empty:
                 continue
             s = summarize(choose_layers(sel, how, fixed_layer))
@@ -113,7 +119,7 @@ def layer_curve(results: pd.DataFrame, variants: dict[str, tuple[int, str]]) -> 
     """Official score (percent) per layer for named (mix_ks, normalization) temporal variants."""
     out = {}
     for name, (ks, norm) in variants.items():
-        sel = _select(results, mix_ks=ks, normalization=norm)
+        sel = _rows(results, mix_ks=ks, normalization=norm)
         if not sel.empty:
             out[name] = {layer: 100 * hmean_finite(g[["auc_source", "auc_target", "pauc"]].to_numpy().ravel())
                          for layer, g in sel.groupby("layer")}

@@ -19,6 +19,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ...models.size import n_parameters  # noqa: F401  (re-exported for the notebook)
+
 VIT_PROBES = ("keys", "queries", "values", "tokens")
 CNN_PROBES = ("stage3",)
 MEAN = (0.485, 0.456, 0.406)
@@ -232,7 +234,3 @@ def load_checkpoint(model: nn.Module, path: str) -> nn.Module:
         raise ValueError(f"checkpoint {path} does not match {type(model).__name__}: {err}") from err
     return model
 
-
-def n_parameters(model: nn.Module) -> int:
-    """Trainable parameter count."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -7,7 +7,9 @@ back ends):
 * ``"faiss"`` - ``faiss.IndexFlatL2`` (exact, multi-threaded BLAS on the CPU);
 * ``"torch"`` - blocked ``||q||^2 + ||b||^2 - 2 q.b`` with a running top-k
   merge over bank chunks, on the CPU or a CUDA device; memory stays bounded by
-  ``query_chunk x bank_chunk`` whatever the bank size.
+  ``query_chunk x bank_chunk`` whatever the bank size. The products run at IEEE
+  float32 precision even when the user set a faster global matmul precision
+  (bfloat16 on AMX CPUs, TF32 on CUDA; see :func:`oodlib.device.ieee_float32`).
 
 Both return the same distances up to float32 rounding. Uses across the papers:
 
@@ -25,7 +27,7 @@ from typing import Any, Iterator, Literal
 import numpy as np
 import torch
 
-from .device import resolve_device
+from .device import ieee_float32, resolve_device
 
 Reduction = Literal["kth", "mean"]
 Backend = Literal["auto", "faiss", "torch"]
@@ -208,7 +210,8 @@ class KNNScorer:
         best_i = torch.zeros((q.shape[0], k), dtype=torch.long, device=dev)
         for start in range(0, self.bank_.shape[0], self.bank_chunk):
             bt = torch.from_numpy(self.bank_[start : start + self.bank_chunk]).to(dev)
-            d = q_sq + (bt * bt).sum(1)[None, :] - 2.0 * (qt @ bt.T)
+            with ieee_float32():  # a global "medium"/"high" matmul precision must not reach the distances
+                d = q_sq + (bt * bt).sum(1)[None, :] - 2.0 * (qt @ bt.T)
             kk = min(k, bt.shape[0])
             cd, ci = torch.topk(d, kk, dim=1, largest=False)
             cand_d = torch.cat([best_d, cd], dim=1)

@@ -106,3 +106,19 @@ def test_faiss_blas_switch_is_exact_and_restores_the_global_setting():
     slow = KNNScorer(k=3, reduction="mean", backend="faiss", query_chunk=5).fit(bank).score(q)  # 5 x 32 < 20 x 32
     np.testing.assert_allclose(fast, slow, rtol=1e-4)
     np.testing.assert_allclose(fast, np.sqrt(brute_force(bank, q, 3)).mean(1), rtol=1e-4)
+
+
+def test_torch_backend_is_ieee_float32_under_a_faster_global_matmul_precision():
+    import torch
+
+    rng = np.random.default_rng(2)
+    bank, q = rng.normal(size=(3000, 32)).astype(np.float32), rng.normal(size=(50, 32)).astype(np.float32)
+    exact = np.sort(brute_force(bank, q, 5), axis=1)
+    try:
+        torch.set_float32_matmul_precision("medium")  # bfloat16 products on AMX CPUs, TF32 on CUDA
+        got, _ = KNNScorer(k=5, squared=True, backend="torch", device="cpu").fit(bank).kneighbors(q)
+        assert torch.get_float32_matmul_precision() == "medium"  # the user's choice is put back
+    finally:
+        torch.set_float32_matmul_precision("highest")
+    # float32 rounding on ~64-magnitude sums is ~1e-5; bfloat16 products gave 0.1-0.2 here.
+    np.testing.assert_allclose(got, exact, rtol=0, atol=1e-3)

@@ -208,15 +208,15 @@ class KNNScorer:
         q_sq = (qt * qt).sum(1, keepdim=True)
         best_d = torch.full((q.shape[0], k), float("inf"), device=dev)
         best_i = torch.zeros((q.shape[0], k), dtype=torch.long, device=dev)
-        for start in range(0, self.bank_.shape[0], self.bank_chunk):
-            bt = torch.from_numpy(self.bank_[start : start + self.bank_chunk]).to(dev)
-            with ieee_float32():  # a global "medium"/"high" matmul precision must not reach the distances
+        with ieee_float32():  # a global "medium"/"high" matmul precision must not reach the distances
+            for start in range(0, self.bank_.shape[0], self.bank_chunk):
+                bt = torch.from_numpy(self.bank_[start : start + self.bank_chunk]).to(dev)
                 d = q_sq + (bt * bt).sum(1)[None, :] - 2.0 * (qt @ bt.T)
-            kk = min(k, bt.shape[0])
-            cd, ci = torch.topk(d, kk, dim=1, largest=False)
-            cand_d = torch.cat([best_d, cd], dim=1)
-            cand_i = torch.cat([best_i, ci + start], dim=1)
-            order = torch.argsort(cand_d, dim=1, stable=True)[:, :k]
-            best_d = torch.gather(cand_d, 1, order)
-            best_i = torch.gather(cand_i, 1, order)
+                kk = min(k, bt.shape[0])
+                cd, ci = torch.topk(d, kk, dim=1, largest=False)
+                cand_d = torch.cat([best_d, cd], dim=1)
+                cand_i = torch.cat([best_i, ci + start], dim=1)
+                order = torch.argsort(cand_d, dim=1, stable=True)[:, :k]
+                best_d = torch.gather(cand_d, 1, order)
+                best_i = torch.gather(cand_i, 1, order)
         return best_d.cpu().numpy(), best_i.cpu().numpy()

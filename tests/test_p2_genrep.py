@@ -14,7 +14,7 @@ from scipy.stats import hmean
 from sklearn.metrics import roc_auc_score
 
 from oodlib.data.dcase import load_dcase
-from oodlib.models.beats import BEATS_BASE, BEATs, BEATsConfig, beats_fbank, n_parameters, relative_position_buckets
+from oodlib.models.beats import BEATS_BASE, BEATs, BEATsConfig, beats_fbank, fbank_frames, n_parameters, relative_position_buckets
 from oodlib.papers import p2_genrep as p2
 from oodlib.papers.p2_genrep import tables as p2t
 from oodlib.synthetic.machines import MachineUnit, SOURCE, render_clip, write_machine_dataset
@@ -116,7 +116,7 @@ def test_fbank_is_the_official_preprocessing_and_10s_gives_62x8_patches():
     fb = beats_fbank(x)
     ref = (kaldi.fbank(x[1:2] * 32768, num_mel_bins=128, sample_frequency=16000, frame_length=25, frame_shift=10)
            - 15.41663) / (2 * 6.55582)
-    assert fb.shape == (2, 998, 128)
+    assert fb.shape == (2, 998, 128) and fbank_frames(160000) == 998 and fbank_frames(64000) == beats_fbank(x[:, :64000]).shape[1]
     torch.testing.assert_close(fb[1], ref)
     assert BEATs(TINY, seed=0).patch_grid(998) == (62, 8)
 
@@ -127,6 +127,7 @@ def test_temporal_pooling_is_6144_d_per_layer_for_a_10s_clip():
     assert len(grids) == 12 and grids[4].shape == (1, 62, 8, 768)
     dims = {how: p2.pool(grids[4], how).shape[1] for how in p2.POOLINGS}
     assert dims == {"temporal": 6144, "spatial": 768, "spectral": 62 * 768}
+    assert p2.pooled_dims(model, 10.0) == dims and p2.token_grid(model, 10.0) == (62, 8)
     g = grids[4]
     torch.testing.assert_close(p2.pool(g, "temporal")[0, :768], g[0, :, 0, :].mean(0))  # frequency patch 0
     torch.testing.assert_close(p2.pool(g, "spectral")[0, 768:1536], g[0, 1].mean(0))  # time patch 1

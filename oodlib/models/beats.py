@@ -106,11 +106,15 @@ BEATS_BASE = BEATsConfig(
 )
 
 
-def beats_fbank(waveforms: torch.Tensor) -> torch.Tensor:
-    """BEATs' input features: (B, samples) float waveforms in [-1, 1] at 16 kHz -> (B, frames, 128).
+def fbank_frames(n_samples: int) -> int:
+    """Frames of :func:`beats_fbank` for a clip of ``n_samples`` at 16 kHz: 1 + (n - 400) // 160
+    (25 ms windows every 10 ms, Kaldi ``snip_edges``); 998 for 10 s."""
+    return 1 + (int(n_samples) - 400) // 160
 
-    frames = 1 + (samples - 400) // 160 (Kaldi ``snip_edges``): 998 for 10 s.
-    """
+
+def beats_fbank(waveforms: torch.Tensor) -> torch.Tensor:
+    """BEATs' input features: (B, samples) float waveforms in [-1, 1] at 16 kHz -> (B, frames, 128),
+    frames = :func:`fbank_frames` (samples)."""
     if waveforms.ndim != 2:
         raise ValueError(f"waveforms must have shape (batch, samples), got {tuple(waveforms.shape)}")
     if waveforms.shape[1] < 400:

@@ -15,13 +15,14 @@ from .data import SOURCES_2020, SOURCES_2023, ClipTable, attach_ground_truth, dr
 from .evaluate import (choose_layers, evaluate_submission, hmean_finite, machine_metrics, official_score,
                        per_machine_official, read_submission, summarize, write_submission)
 from .experiments import MachineScores, Variant, decisions_from_training, evaluate_variants, export_submission, low_shot
-from .features import POOLINGS, build_extractor, extract_embeddings, pool, small_beats_config
+from .features import POOLINGS, build_extractor, clip_samples, extract_embeddings, pool, pooled_dims, small_beats_config, token_grid
 from .genrep import NORMALIZATIONS, GenRep, memmixup, nearest_excluding
 
 __all__ = [
     "NORMALIZATIONS", "POOLINGS", "SOURCES_2020", "SOURCES_2023", "ClipTable", "GenRep", "MachineScores", "Variant",
-    "attach_ground_truth", "build_extractor", "choose_layers", "decisions_from_training", "draw_shots",
+    "attach_ground_truth", "build_extractor", "choose_layers", "clip_samples", "decisions_from_training", "draw_shots",
     "evaluate_submission", "evaluate_variants", "export_submission", "extract_embeddings", "hmean_finite", "load_domain_shift",
     "load_low_shot", "low_shot", "machine_metrics", "memmixup", "nearest_excluding", "official_score",
-    "per_machine_official", "pool", "read_submission", "small_beats_config", "summarize", "write_submission",
+    "per_machine_official", "pool", "pooled_dims", "read_submission", "small_beats_config", "summarize", "token_grid",
+    "write_submission",
 ]

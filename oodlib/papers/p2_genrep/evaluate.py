@@ -122,11 +122,11 @@ def read_submission(folder: str | Path) -> pd.DataFrame:
         m = _SCORE_FILE.match(path.name)
         if not m:
             raise ValueError(f"{path}: name must be anomaly_score_<machine>_section_<ss>_test.csv")
-        scores = _read_two_columns(path, numeric=True)
+        scores = _read_two_columns(path)
         dec_path = folder / path.name.replace("anomaly_score_", "decision_result_", 1)
         if not dec_path.is_file():
             raise FileNotFoundError(f"{dec_path} is missing (every score file needs its decision file)")
-        dec = _read_two_columns(dec_path, numeric=True)
+        dec = _read_two_columns(dec_path)
         if list(dec[0]) != list(scores[0]):
             raise ValueError(f"{dec_path}: its clips differ from those of {path.name}")
         if not dec[1].isin([0, 1]).all():
@@ -136,11 +136,12 @@ def read_submission(folder: str | Path) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
-def _read_two_columns(path: Path, numeric: bool) -> pd.DataFrame:
+def _read_two_columns(path: Path) -> pd.DataFrame:
+    """A headerless (file name, number) CSV; ``ValueError`` naming the file otherwise."""
     df = pd.read_csv(path, header=None)
     if df.shape[1] != 2:
         raise ValueError(f"{path}: expected 2 columns (file name, value), found {df.shape[1]}")
-    if numeric and not pd.api.types.is_numeric_dtype(df[1]):
+    if not pd.api.types.is_numeric_dtype(df[1]):
         raise ValueError(f"{path}: second column must be numeric (is there a header row?)")
     return df
 

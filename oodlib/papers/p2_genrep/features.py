@@ -25,7 +25,7 @@ import torch
 
 from ...data.audio import read_audio
 from ...device import resolve_device
-from ...models.beats import BEATS_BASE, BEATs, BEATsConfig
+from ...models.beats import BEATS_BASE, BEATs, BEATsConfig, fbank_frames
 from ...progress import progress
 
 POOLINGS = ("temporal", "spatial", "spectral")
@@ -43,6 +43,23 @@ def pool(grid: torch.Tensor, how: str) -> torch.Tensor:
     if how == "spectral":
         return grid.mean(2).flatten(1)
     raise ValueError(f"pooling must be one of {POOLINGS}, got {how!r}")
+
+
+def clip_samples(duration: float) -> int:
+    """Samples of a clip cropped or padded to ``duration`` seconds at 16 kHz."""
+    return int(round(duration * SAMPLE_RATE))
+
+
+def token_grid(model: BEATs, duration: float) -> tuple[int, int]:
+    """(time patches T', frequency patches F') of each layer's grid for ``duration``-second clips."""
+    return model.patch_grid(fbank_frames(clip_samples(duration)))
+
+
+def pooled_dims(model: BEATs, duration: float) -> dict[str, int]:
+    """Embedding size of each pooling for ``duration``-second clips: temporal F'*C, spatial C, spectral T'*C."""
+    t, f = token_grid(model, duration)
+    c = model.cfg.encoder_embed_dim
+    return {"temporal": f * c, "spatial": c, "spectral": t * c}
 
 
 def small_beats_config(width: int = 192, layers: int = 12, heads: int | None = None) -> BEATsConfig:
@@ -93,7 +110,7 @@ def extract_embeddings(
             raise ValueError(f"pooling must be one of {POOLINGS}, got {how!r}")
     if not paths:
         raise ValueError("no clips to extract")
-    n = int(round(duration * SAMPLE_RATE))
+    n = clip_samples(duration)
     out: dict[str, list[np.ndarray]] = {how: [] for how in poolings}
     device = next(model.parameters()).device
     starts = range(0, len(paths), batch_size)

@@ -12,17 +12,18 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .evaluate import choose_layers, hmean_finite, summarize
+from .evaluate import choose_layers, official_score, summarize
 
 
-def _rows(results: pd.DataFrame, pooling: str = "temporal", mix_ks: int = 0, normalization: str = "transductive") -> pd.DataFrame:
-    """The rows of one variant (possibly none)."""
+def variant_rows(results: pd.DataFrame, pooling: str = "temporal", mix_ks: int = 0,
+                 normalization: str = "transductive") -> pd.DataFrame:
+    """The rows of one variant (possibly none); ``mix_ks`` 0 means no MemMixup."""
     return results[(results["pooling"] == pooling) & (results["mix_ks"] == mix_ks) & (results["normalization"] == normalization)]
 
 
 def _select(results: pd.DataFrame, pooling: str = "temporal", mix_ks: int = 0, normalization: str = "transductive") -> pd.DataFrame:
     """The rows of one variant; ``ValueError`` when it was not run."""
-    sel = _rows(results, pooling, mix_ks, normalization)
+    sel = variant_rows(results, pooling, mix_ks, normalization)
     if sel.empty:
         raise ValueError(f"no results for pooling={pooling}, mix_ks={mix_ks}, normalization={normalization}")
     return sel
@@ -54,7 +55,7 @@ def table2(results: pd.DataFrame, ks: int, how: str, fixed_layer: int) -> pd.Dat
     rows = {}
     for norm in ("none", "transductive", "inductive"):
         for mix in (0, ks):
-            sel = _rows(results, mix_ks=mix, normalization=norm)
+            sel = variant_rows(results, mix_ks=mix, normalization=norm)
             if sel.empty:
                 continue
             s = summarize(choose_layers(sel, how, fixed_layer))
@@ -109,8 +110,8 @@ def table4(low: pd.DataFrame, how: str, fixed_layer: int) -> pd.DataFrame:
             out[f"{setting} AUC"] = 100 * wide[("auc", setting)]
             out[f"{setting} pAUC"] = 100 * wide[("pauc", setting)]
             out[f"{setting} AUC sd"] = 100 * wide[("auc_sd", setting)]
-    out["seeds"] = wide[("seeds", "label-free")]
-    out["clips per machine"] = wide[("n_train", "label-free")]
+    out["seeds"] = wide["seeds"].max(axis=1)  # the same in every setting that ran
+    out["clips per machine"] = wide["n_train"].max(axis=1)
     out.index.name = "shots"
     return out
 
@@ -119,10 +120,9 @@ def layer_curve(results: pd.DataFrame, variants: dict[str, tuple[int, str]]) -> 
     """Official score (percent) per layer for named (mix_ks, normalization) temporal variants."""
     out = {}
     for name, (ks, norm) in variants.items():
-        sel = _rows(results, mix_ks=ks, normalization=norm)
+        sel = variant_rows(results, mix_ks=ks, normalization=norm)
         if not sel.empty:
-            out[name] = {layer: 100 * hmean_finite(g[["auc_source", "auc_target", "pauc"]].to_numpy().ravel())
-                         for layer, g in sel.groupby("layer")}
+            out[name] = {layer: 100 * official_score(g) for layer, g in sel.groupby("layer")}
     df = pd.DataFrame(out)
     df.index.name = "layer"
     return df

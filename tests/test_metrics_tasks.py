@@ -36,6 +36,18 @@ def test_dcase_official_score_is_hmean_of_all_values():
     assert metrics.dcase_official_score(list(per.values())) == metrics.dcase_official_score(per)
 
 
+def test_dcase_official_score_skips_undefined_values():
+    per = {"fan": {"auc_source": 0.8, "auc_target": np.nan, "pauc": 0.6},
+           "valve": {"auc_source": 0.7, "pauc": np.inf}}  # a missing key is left out too
+    assert metrics.dcase_official_score(per) == pytest.approx(hmean([0.8, 0.6, 0.7]), abs=1e-12)
+    assert np.isnan(metrics.dcase_official_score([{"auc_source": np.nan, "auc_target": np.nan, "pauc": np.nan}]))
+    assert metrics.dcase_official_score([{"auc_source": 0.0, "pauc": 0.5}]) > 0  # floored at eps, not 0/0
+    from oodlib.metrics.dcase import EPS, hmean_finite
+
+    assert hmean_finite(np.array([[0.5, np.nan], [0.25, 1.0]])) == pytest.approx(hmean([0.5, 0.25, 1.0]))
+    assert np.isnan(hmean_finite([])) and hmean_finite([0.0]) == pytest.approx(EPS)
+
+
 def test_dcase_errors():
     with pytest.raises(ValueError, match="source' or 'target"):
         metrics.dcase_machine_metrics([0, 1], [0.1, 0.2], ["src", "target"])

@@ -263,6 +263,10 @@ def test_machine_metrics_match_sklearn_and_the_evaluator_rules():
     table = pd.DataFrame([m, p2.machine_metrics(y, -s, dom)])
     vals = table[["auc_source", "auc_target", "pauc"]].to_numpy().ravel()
     assert p2.official_score(table) == pytest.approx(hmean(vals))
+    undefined = p2.machine_metrics(np.zeros(4, bool), s[:4], dom[:4])  # all NaN: skipped, not 0
+    assert p2.official_score(pd.concat([table, pd.DataFrame([undefined])])) == p2.official_score(table)
+    assert np.isnan(p2.official_score(pd.DataFrame([undefined]))) and np.isnan(p2.per_machine_official(undefined))
+    assert p2.per_machine_official(m) == pytest.approx(hmean([m["auc_source"], m["auc_target"], m["pauc"]]))
 
 
 def test_choose_layers_fixed_and_oracle():

@@ -109,6 +109,13 @@ def test_detection_metrics_against_sklearn_and_open_set_accuracy():
     assert m["AUROC"] == pytest.approx(roc_auc_score(unk, score))
     assert m["AUPR-Out"] == pytest.approx(average_precision_score(unk, score))
     assert m["AUPR-In"] == pytest.approx(average_precision_score(~unk, -score))
+    from oodlib.metrics import eer, ood_report
+
+    rep = ood_report(score[~unk], score[unk], positive="ood")
+    assert (m["AUROC"], m["AUPR-In"], m["AUPR-Out"]) == (rep["auroc"], rep["aupr_in"], rep["aupr_out"])
+    assert m["EER"] == eer(unk.astype(int), score) and set(m) == {"AUROC", "AUPR-In", "AUPR-Out", "EER"}
+    with pytest.raises(ValueError, match="shape"):
+        p4.detection_metrics(score, unk[:-1])
     y = np.array([0, 1, -1, -1])
     pred, sc = np.array([0, 2, 1, 1]), np.array([0.1, 0.2, 0.9, 0.3])
     assert p4.open_set_accuracy(y, pred, sc, 0.5) == 0.5  # clip 0 right, 1 wrong word, 2 rejected, 3 accepted
@@ -135,8 +142,27 @@ def test_joint_training_runs_and_is_deterministic():
     assert a.history["confident"][0] > 0 and a.generator is not None
     s = p4.scores(p4.logits_of(a, x))
     assert set(s) == {"max-softmax", "sinkhorn"} and s["sinkhorn"].shape == (24,)
+    from oodlib.scores import msp
+
+    assert np.array_equal(s["max-softmax"], msp(p4.logits_of(a, x)))  # the core scorer
     with pytest.raises(ValueError, match="latent_input"):
         p4.SystemConfig(latent_input="uniform")
+
+
+def test_head_recalibration_keeps_batchnorm_momentum_and_training_ignores_the_global_stream():
+    rng = np.random.default_rng(1)
+    x = np.tanh(rng.standard_normal((12, 1, 32, 32))).astype(np.float32)
+    y = np.repeat(np.arange(3), 4)
+    cfg = p4.SystemConfig(scattering=False, gan=False, confident="none", epochs=1, batch_size=4, width=8)
+    torch.manual_seed(0)
+    a = p4.train_system(cfg, x, y, n_classes=3, seed=2, device="cpu")
+    torch.rand(50)  # whatever ran before does not matter ...
+    before = torch.random.get_rng_state()
+    b = p4.train_system(cfg, x, y, n_classes=3, seed=2, device="cpu")
+    assert all(torch.equal(v, b.classifier.state_dict()[k]) for k, v in a.classifier.state_dict().items())
+    assert torch.equal(torch.random.get_rng_state(), before)  # ... and the caller's stream is untouched
+    bns = [m for m in a.classifier.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert bns and all(m.momentum == 0.1 for m in bns) and not a.classifier.training
 
 
 def test_real_open_set_data(shared_data):

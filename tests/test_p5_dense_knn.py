@@ -163,8 +163,23 @@ def test_combination_uses_reference_ranges_and_lse_orientation():
     assert p5.minmax_range(np.array([1.0, 5.0, 9.0]), np.array([True, True, False])) == (1.0, 5.0)
     # 1 - logsumexp is higher for a less confident pixel
     model = p5.build_model("cnn", 3, (16, 16), width=4)
-    ex = p5.extract(model, np.zeros((2, 16, 16, 3), np.uint8), p5.CNN_PROBES, device="cpu")
-    assert ex.lse.shape == (2, 16, 16) and ex.features["stage3"].shape == (2, 2, 2, 16)
+    images = np.random.default_rng(0).integers(0, 256, (3, 16, 16, 3), dtype=np.uint8)
+    ex = p5.extract(model, images, p5.CNN_PROBES, batch_size=2, device="cpu")
+    assert ex.lse.shape == (3, 16, 16) and ex.features["stage3"].shape == (3, 2, 2, 16)
+    with torch.no_grad():  # the same two batches as extract's
+        outs = [model.probe(p5.train.to_tensor(images[s : s + 2]), p5.CNN_PROBES) for s in (0, 2)]
+    logits = torch.cat([o["logits"] for o in outs]).float()
+    assert np.array_equal(ex.lse, (1.0 - torch.logsumexp(logits, 1)).numpy())  # the core energy, bit for bit
+    assert np.array_equal(ex.pred, logits.argmax(1).numpy().astype(np.uint8)) and ex.pred.dtype == np.uint8
+    feats = torch.cat([o["stage3"] for o in outs]).permute(0, 2, 3, 1).numpy()
+    assert np.array_equal(ex.features["stage3"], feats)
+    assert ex.seconds_per_image > 0
+
+
+def test_void_is_defined_once():
+    from oodlib.papers.p5_dense_knn import dense, train
+
+    assert road_scenes.VOID is seg.VOID and dense.VOID is seg.VOID and train.VOID is seg.VOID and seg.VOID == 255
 
 
 def test_size_groups_split_by_anomaly_area():

@@ -24,6 +24,20 @@ def test_logit_scores_orientation_and_values():
     assert scores.max_logit([[3.0, 1.0]])[0] == -3.0
 
 
+def test_tensor_forms_match_the_scorers_are_differentiable_and_take_a_class_dim():
+    z = torch.randn(6, 4, dtype=torch.float64, requires_grad=True)
+    assert np.array_equal(scores.softmax_entropy(z).detach().numpy(), scores.entropy(z.detach()))
+    assert np.array_equal(scores.free_energy(z, 2.0).detach().numpy(), scores.energy(z.detach(), 2.0))
+    (scores.softmax_entropy(z).sum() + scores.free_energy(z).sum()).backward()
+    assert z.grad is not None and torch.isfinite(z.grad).all()
+    maps = torch.randn(2, 5, 3, 3)  # (n, C, H, W) pixel logits, classes along dim 1
+    assert scores.softmax_entropy(maps).shape == (2, 3, 3) and scores.free_energy(maps).dtype == torch.float32
+    assert torch.allclose(scores.free_energy(maps), -torch.logsumexp(maps, 1))
+    assert torch.allclose(scores.softmax_entropy(maps.movedim(1, -1), dim=-1), scores.softmax_entropy(maps))
+    with pytest.raises(ValueError, match="temperature"):
+        scores.free_energy(maps, temperature=0.0)
+
+
 def test_logit_errors():
     with pytest.raises(ValueError, match="shape"):
         scores.msp([1.0, 2.0])

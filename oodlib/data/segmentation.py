@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-VOID = 255
+VOID = 255  # the ignore label of every class and OOD map in oodlib (imported, never redefined, elsewhere)
 IMAGE_EXTS = (".png", ".jpg", ".jpeg")
 CAMVID_CLASSES = ("Sky", "Building", "Pole", "Road", "Pavement", "Tree", "SignSymbol", "Fence", "Car",
                   "Pedestrian", "Bicyclist")

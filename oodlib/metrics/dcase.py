@@ -8,6 +8,8 @@ orientation). Per machine type (P2, DCASE2023 Task 2):
 * pAUC = McClish-standardised partial AUC with ``max_fpr=0.1`` over all clips;
 * official score = harmonic mean of every machine's {AUC_source, AUC_target,
   pAUC} taken together (21 values for 7 machines), each floored at ``eps``.
+  A value a test set cannot define (NaN: one class only, or a domain without
+  normal clips) is skipped; with no finite value at all the score is NaN.
 """
 
 from __future__ import annotations
@@ -56,16 +58,34 @@ def dcase_machine_metrics(
     return out
 
 
+def hmean_finite(values: Any, eps: float = EPS) -> float:
+    """Harmonic mean of the finite entries of ``values``, each floored at ``eps``; NaN if none is finite.
+
+    Args:
+        values: numbers, any shape (flattened); NaN and infinite entries are skipped.
+        eps: floor applied before the mean (the evaluator's, so that a 0 does not make it 0/0).
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[np.isfinite(v)]
+    return float(hmean(np.maximum(v, eps))) if v.size else float("nan")
+
+
 def dcase_official_score(per_machine: Mapping[str, Mapping[str, float]] | Iterable[Mapping[str, float]], eps: float = EPS) -> float:
     """Harmonic mean of all machines' AUC_source, AUC_target and pAUC values together.
 
     Args:
         per_machine: a mapping machine -> :func:`dcase_machine_metrics` result,
-            or an iterable of such results.
+            or an iterable of such results (e.g. ``frame.to_dict("records")``).
+            A missing key is left out, like a NaN or infinite value (a metric that
+            machine's test set cannot define).
         eps: floor applied to each value before the harmonic mean (as the evaluator does).
+    Returns:
+        The score (fraction), or NaN when no value is finite.
+    Raises:
+        ValueError: ``per_machine`` is empty.
     """
     rows = list(per_machine.values()) if isinstance(per_machine, Mapping) else list(per_machine)
     if not rows:
         raise ValueError("per_machine is empty: no machine metrics to combine")
     values = [r[k] for r in rows for k in ("auc_source", "auc_target", "pauc") if k in r]
-    return float(hmean(np.maximum(np.asarray(values, dtype=np.float64), eps)))
+    return hmean_finite(values, eps)

@@ -15,7 +15,10 @@ scorer           oodlib score                                 paper's own quanti
 ===============  ==========================================  =======================
 
 Logit inputs are arrays or tensors of shape (n, n_classes); outputs are float64
-NumPy arrays of shape (n,).
+NumPy arrays of shape (n,). :func:`softmax_entropy` and :func:`free_energy` are the same
+quantities as differentiable tensor functions (any shape, classes along ``dim``, the input's
+dtype and device): losses (P3's entropy terms) and dense maps (P5's pixel logits) use them,
+and ``entropy`` / ``energy`` are built on them.
 """
 
 from __future__ import annotations
@@ -41,6 +44,26 @@ def _check_temperature(temperature: float) -> None:
         raise ValueError(f"temperature must be positive, got {temperature}")
 
 
+def softmax_entropy(logits: torch.Tensor, dim: int = 1) -> torch.Tensor:
+    """Entropy in nats of ``softmax(logits)`` along ``dim``: shape of ``logits`` without ``dim``.
+
+    Differentiable; computed in the input's dtype. 0 for a one-hot distribution, ``log C``
+    for the uniform one over ``C`` classes.
+    """
+    logp = torch.log_softmax(logits, dim=dim)
+    return -(logp.exp() * logp).sum(dim=dim)
+
+
+def free_energy(logits: torch.Tensor, temperature: float = 1.0, dim: int = 1) -> torch.Tensor:
+    """``-T * logsumexp(logits / T)`` along ``dim`` (Liu et al. 2020); higher = more OOD.
+
+    Differentiable; computed in the input's dtype. P5's ``1 - logsumexp(z)`` map is
+    ``1 + free_energy(z)`` (``T = 1``), the same ranking.
+    """
+    _check_temperature(temperature)
+    return -temperature * torch.logsumexp(logits / temperature, dim=dim)
+
+
 def msp(logits: Any, temperature: float = 1.0) -> np.ndarray:
     """Negative maximum softmax probability (Hendrycks & Gimpel). Range [-1, -1/C]."""
     _check_temperature(temperature)
@@ -54,15 +77,12 @@ def max_logit(logits: Any) -> np.ndarray:
 
 def energy(logits: Any, temperature: float = 1.0) -> np.ndarray:
     """Energy score ``-T * logsumexp(z / T)`` (Liu et al. 2020)."""
-    _check_temperature(temperature)
-    z = _logits(logits)
-    return (-temperature * torch.logsumexp(z / temperature, dim=1)).cpu().numpy()
+    return free_energy(_logits(logits), temperature).cpu().numpy()
 
 
 def entropy(logits: Any) -> np.ndarray:
     """Entropy of the softmax distribution in nats; 0 (one-hot) to log C (uniform)."""
-    logp = torch.log_softmax(_logits(logits), dim=1)
-    return (-(logp.exp() * logp).sum(dim=1)).cpu().numpy()
+    return softmax_entropy(_logits(logits)).cpu().numpy()
 
 
 def odin(

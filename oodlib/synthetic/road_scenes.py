@@ -21,10 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.path import Path as MplPath
 
+from ..data.segmentation import VOID  # 255: unlabelled pixel (re-exported as road_scenes.VOID)
+
 CLASSES = ("road", "sidewalk", "sky", "building", "vegetation", "vehicle", "person")
 ROAD, SIDEWALK, SKY, BUILDING, VEGETATION, VEHICLE, PERSON = range(len(CLASSES))
 SIZES = {"small": 0.004, "medium": 0.015, "large": 0.05}  # anomaly area / image area
-VOID = 255
 
 _VEHICLE_COLOURS = np.array([[150, 20, 20], [25, 45, 120], [230, 230, 230], [30, 30, 30], [160, 160, 170]])
 _PERSON_COLOURS = np.array([[40, 40, 60], [80, 50, 30], [20, 60, 40], [110, 30, 40]])

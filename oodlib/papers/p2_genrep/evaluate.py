@@ -20,10 +20,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import hmean
 
 from ...metrics import binary
-from ...metrics.dcase import EPS, dcase_machine_metrics
+from ...metrics.dcase import dcase_machine_metrics, dcase_official_score, hmean_finite
 
 _SCORE_FILE = re.compile(r"^anomaly_score_(?P<machine>.+)_section_(?P<section>\d+)_test\.csv$")
 
@@ -42,16 +41,15 @@ def machine_metrics(is_anomaly: np.ndarray, scores: np.ndarray, domains: np.ndar
     return out
 
 
-def hmean_finite(values: np.ndarray | pd.Series) -> float:
-    """Harmonic mean of the finite values (floored at eps, as the evaluator does); NaN if none."""
-    v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v)]
-    return float(hmean(np.maximum(v, EPS))) if len(v) else np.nan
-
-
 def official_score(per_machine: pd.DataFrame) -> float:
-    """Harmonic mean over all machines of {auc_source, auc_target, pauc} together."""
-    return hmean_finite(per_machine[["auc_source", "auc_target", "pauc"]].to_numpy().ravel())
+    """Harmonic mean over all machines (rows) of {auc_source, auc_target, pauc} together.
+
+    :func:`oodlib.metrics.dcase.dcase_official_score` on the frame's rows: NaN values (metrics a
+    machine's test set cannot define) are skipped; NaN if none is finite or the frame is empty.
+    """
+    if per_machine.empty:
+        return float("nan")
+    return dcase_official_score(per_machine[["auc_source", "auc_target", "pauc"]].to_dict("records"))
 
 
 def summarize(per_machine: pd.DataFrame) -> dict[str, float]:
@@ -63,8 +61,8 @@ def summarize(per_machine: pd.DataFrame) -> dict[str, float]:
 
 
 def per_machine_official(row: Mapping[str, float]) -> float:
-    """One machine's official score: harmonic mean of its source AUC, target AUC and pAUC."""
-    return hmean_finite(np.array([row["auc_source"], row["auc_target"], row["pauc"]]))
+    """One machine's official score: harmonic mean of its source AUC, target AUC and pAUC (NaNs skipped)."""
+    return dcase_official_score([{k: row[k] for k in ("auc_source", "auc_target", "pauc")}])
 
 
 def choose_layers(results: pd.DataFrame, how: str, fixed_layer: int, criterion: str = "official") -> pd.DataFrame:

@@ -8,7 +8,8 @@
 * ``"binary"`` (OOD-binary): one logit, BCE with seen = 1 and synthetic unseen = 0
   (eq. 3). Score = ``-logit`` (sigmoid 0.5 at score 0), threshold 0.
 
-Scores follow oodlib's convention: higher = more likely unseen (OOD).
+Scores follow oodlib's convention: higher = more likely unseen (OOD). The entropy is
+:func:`oodlib.scores.softmax_entropy` (kept here as :data:`entropy` for ``p3.entropy``).
 """
 
 from __future__ import annotations
@@ -22,16 +23,13 @@ from torch import nn
 
 from ...device import resolve_device
 from ...models import MLPClassifier
-from ...progress import progress
-from ...seeding import torch_generator
+from ...scores.posthoc import softmax_entropy
+from ...seeding import seeded, torch_generator
+from ...training import infer, make_optimizer, optimizer_step, train_loop
 
 KINDS = ("entropy", "binary")
 
-
-def entropy(logits: torch.Tensor) -> torch.Tensor:
-    """Shannon entropy (nats) of ``softmax(logits)`` per row, shape (n,)."""
-    logp = torch.log_softmax(logits, dim=1)
-    return -(logp.exp() * logp).sum(dim=1)
+entropy = softmax_entropy  # Shannon entropy (nats) of softmax(logits) per row: (n, C) -> (n,)
 
 
 @dataclass
@@ -47,20 +45,30 @@ class OODDetector:
     device: torch.device
     collapsed: bool = False  # True when training ended with one constant score for every seen sample
 
-    @torch.no_grad()
     def score(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-        """Unseen-ness of each row of ``x`` (n, d), shape (n,)."""
+        """Unseen-ness of each row of ``x`` (n, d), shape (n,), float64."""
         self.model.eval()
-        out = []
-        xt = torch.as_tensor(x, dtype=torch.float32)
-        for s in range(0, len(xt), batch_size):
-            logits = self.model(xt[s : s + batch_size].to(self.device))
-            out.append(entropy(logits) if self.kind == "entropy" else -logits[:, 0])
-        return torch.cat(out).cpu().numpy().astype(np.float64)
+        return infer(lambda xb: _score(self.kind, self.model(xb)), x, batch_size, self.device).astype(np.float64)
 
     def is_unseen(self, x: np.ndarray, threshold: float | None = None) -> np.ndarray:
         """Boolean (n,): score above the threshold (default: the detector's own)."""
         return self.score(x) > (self.threshold if threshold is None else threshold)
+
+
+def _score(kind: str, logits: torch.Tensor) -> torch.Tensor:
+    """Detector score (n,) from its outputs: entropy of the ``n_seen`` logits, or ``-logit``."""
+    return softmax_entropy(logits) if kind == "entropy" else -logits[:, 0]
+
+
+def _detector_loss(kind: str, seen_logits: torch.Tensor, y: torch.Tensor, unseen_logits: torch.Tensor) -> torch.Tensor:
+    """Eqs. 4-5 (``"entropy"``) or eq. 3 (``"binary"``) for one seen and one synthetic unseen batch."""
+    if kind == "entropy":
+        return (nn.functional.cross_entropy(seen_logits, y) + softmax_entropy(seen_logits).mean()
+                - softmax_entropy(unseen_logits).mean())
+    ones = torch.ones(len(seen_logits), device=seen_logits.device)
+    zeros = torch.zeros(len(unseen_logits), device=unseen_logits.device)
+    bce = nn.functional.binary_cross_entropy_with_logits
+    return bce(seen_logits[:, 0], ones) + bce(unseen_logits[:, 0], zeros)
 
 
 def train_ood_detector(x_seen: np.ndarray, y_seen: np.ndarray, x_unseen: np.ndarray, kind: str = "entropy",
@@ -74,6 +82,8 @@ def train_ood_detector(x_seen: np.ndarray, y_seen: np.ndarray, x_unseen: np.ndar
         kind: ``"entropy"`` or ``"binary"``.
         epochs: passes over the seen samples; each seen batch is paired with an
             unseen batch of the same size drawn with replacement.
+        seed: batch order and unseen draws (``torch_generator(seed)``); initial weights
+            and the global stream inside ``seeded(seed)``.
     """
     if kind not in KINDS:
         raise ValueError(f"detector kind must be one of {KINDS}, got {kind!r}")
@@ -81,29 +91,21 @@ def train_ood_detector(x_seen: np.ndarray, y_seen: np.ndarray, x_unseen: np.ndar
         raise ValueError("the detector needs synthetic unseen features (x_unseen is empty)")
     dev = resolve_device(device)
     gen = torch_generator(seed)
-    torch.manual_seed(seed)
     xs = torch.as_tensor(x_seen, dtype=torch.float32)
     ys = torch.as_tensor(y_seen, dtype=torch.long)
     xu = torch.as_tensor(x_unseen, dtype=torch.float32)
     n_out = int(ys.max()) + 1 if kind == "entropy" else 1
-    model = MLPClassifier(xs.shape[1], n_out, hidden=hidden).to(dev)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    for _ in progress(range(epochs), desc=f"OOD-{kind}"):
-        model.train()
-        perm = torch.randperm(len(xs), generator=gen)
-        for s in range(0, len(xs), batch_size):
-            idx = perm[s : s + batch_size]
-            xb, yb = xs[idx].to(dev), ys[idx].to(dev)
+    with seeded(seed, dev):
+        model = MLPClassifier(xs.shape[1], n_out, hidden=hidden).to(dev)
+        opt = make_optimizer(model.parameters(), "adam", lr=lr)
+
+        def step(idx: torch.Tensor) -> dict[str, float]:
             ub = xu[torch.randint(0, len(xu), (len(idx),), generator=gen)].to(dev)
-            ls, lu = model(xb), model(ub)
-            if kind == "entropy":
-                loss = nn.functional.cross_entropy(ls, yb) + entropy(ls).mean() - entropy(lu).mean()
-            else:
-                loss = nn.functional.binary_cross_entropy_with_logits(ls[:, 0], torch.ones(len(idx), device=dev)) \
-                    + nn.functional.binary_cross_entropy_with_logits(lu[:, 0], torch.zeros(len(idx), device=dev))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+            loss = _detector_loss(kind, model(xs[idx].to(dev)), ys[idx].to(dev), model(ub))
+            optimizer_step(loss, opt)
+            return {}
+
+        train_loop(step, len(xs), epochs, batch_size, gen, model=model, desc=f"OOD-{kind}")
     model.eval()
     det = OODDetector(kind, model, 0.0, dev)
     train_scores = det.score(x_seen)

@@ -29,8 +29,8 @@ import torch
 from torch import nn
 
 from ...device import resolve_device
-from ...progress import progress
-from ...seeding import torch_generator
+from ...seeding import seeded, torch_generator
+from ...training import infer, make_optimizer, optimizer_step, train_loop
 
 ALL_TERMS = frozenset({"trip+", "rec+", "reg+", "trip-", "rec-", "reg-"})
 
@@ -136,16 +136,17 @@ class EmbeddingClassifier:
     text: np.ndarray
     device: torch.device
 
-    @torch.no_grad()
     def distances(self, x: np.ndarray, classes: np.ndarray, batch_size: int = 2048) -> np.ndarray:
-        """Euclidean distances (n, len(classes)) in the joint space."""
+        """Euclidean distances (n, len(classes)) in the joint space, float64."""
         self.model.eval()
-        pt = self.model.embed_text(torch.as_tensor(self.text[np.asarray(classes)], dtype=torch.float32,
-                                                   device=self.device))
-        xt = torch.as_tensor(x, dtype=torch.float32)
-        out = [torch.cdist(self.model.encode_av(*self.model.split(xt[s : s + batch_size].to(self.device)))["proj_av"], pt)
-               for s in range(0, len(xt), batch_size)]
-        return torch.cat(out).cpu().numpy().astype(np.float64)
+        with torch.no_grad():
+            pt = self.model.embed_text(torch.as_tensor(self.text[np.asarray(classes)], dtype=torch.float32,
+                                                       device=self.device))
+
+        def to_classes(xb: torch.Tensor) -> torch.Tensor:
+            return torch.cdist(self.model.encode_av(*self.model.split(xb))["proj_av"], pt)
+
+        return infer(to_classes, x, batch_size, self.device).astype(np.float64)
 
     def predict(self, x: np.ndarray, classes: np.ndarray) -> np.ndarray:
         """Nearest class among ``classes`` (global ids), shape (n,)."""
@@ -157,31 +158,36 @@ def train_embedding_model(x: np.ndarray, y: np.ndarray, text: np.ndarray, audio_
                           lr: float = 0.0024, batch_size: int = 112, dropout_enc: float = 0.5,
                           dropout_proj: float = 0.4, dropout_dec: float = 0.4, terms: frozenset[str] = ALL_TERMS,
                           margin: float = 1.0, seed: int = 0, device: str = "auto") -> EmbeddingClassifier:
-    """Train the embedding model on seen features ``x`` (n, d) with class ids ``y`` indexing ``text`` (C, 300)."""
+    """Train the embedding model on seen features ``x`` (n, d) with class ids ``y`` indexing ``text`` (C, 300).
+
+    Each epoch draws a permutation, then one negative (another class) per training sample; batches
+    of one sample are skipped (batch norm). ``seed``: those draws (``torch_generator(seed)``), and
+    initial weights and dropout inside ``seeded(seed)``.
+    """
     dev = resolve_device(device)
     gen = torch_generator(seed)
-    torch.manual_seed(seed)
     xt = torch.as_tensor(x, dtype=torch.float32)
     yt = torch.as_tensor(y, dtype=torch.long)
     tt = torch.as_tensor(text, dtype=torch.float32)
     if len(torch.unique(yt)) < 2:
         raise ValueError("the embedding model needs at least two training classes (negatives come from other classes)")
-    model = CrossAttentionEmbedding(audio_dim, xt.shape[1] - audio_dim, tt.shape[1], dropout_enc=dropout_enc,
-                                    dropout_proj=dropout_proj, dropout_dec=dropout_dec).to(dev)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    for _ in progress(range(epochs), desc="embedding"):
-        model.train()
-        perm = torch.randperm(len(xt), generator=gen)
-        neg_all = _negatives(yt, gen)
-        for s in range(0, len(xt), batch_size):
-            idx = perm[s : s + batch_size]
-            if len(idx) < 2:
-                continue
-            nidx = neg_all[idx]
+    negatives: dict[str, torch.Tensor] = {}
+    with seeded(seed, dev):
+        model = CrossAttentionEmbedding(audio_dim, xt.shape[1] - audio_dim, tt.shape[1], dropout_enc=dropout_enc,
+                                        dropout_proj=dropout_proj, dropout_dec=dropout_dec).to(dev)
+        opt = make_optimizer(model.parameters(), "adam", lr=lr)
+
+        def draw_negatives(_epoch: int) -> None:
+            negatives["idx"] = _negatives(yt, gen)
+
+        def step(idx: torch.Tensor) -> dict[str, float]:
+            nidx = negatives["idx"][idx]
             loss = embedding_loss(model, xt[idx].to(dev), tt[yt[idx]].to(dev), xt[nidx].to(dev), tt[yt[nidx]].to(dev),
                                   terms, margin)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+            optimizer_step(loss, opt)
+            return {}
+
+        train_loop(step, len(xt), epochs, batch_size, gen, min_batch=2, model=model, epoch_start=draw_negatives,
+                   desc="embedding")
     model.eval()
     return EmbeddingClassifier(model, np.asarray(text, dtype=np.float32), dev)

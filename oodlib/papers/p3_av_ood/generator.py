@@ -23,8 +23,8 @@ import torch
 from torch import nn
 
 from ...device import resolve_device
-from ...progress import progress
-from ...seeding import torch_generator
+from ...seeding import seeded, torch_generator
+from ...training import make_optimizer, optimizer_step, train_loop
 
 
 def _mlp(sizes: list[int], slope: float = 0.2) -> nn.Sequential:
@@ -107,57 +107,62 @@ def train_feature_generator(x: np.ndarray, y: np.ndarray, text: np.ndarray, epoc
 
     Args:
         x: real features (n, d); y: their class ids (n,) indexing ``text`` (C, 300).
-        epochs: passes over ``x`` counted in generator steps of ``batch_size``.
+        epochs: passes over ``x`` counted in generator steps of ``batch_size``
+            (``max(1, n // batch_size)`` steps per epoch).
+        critic_steps: critic updates per generator update (>= 1).
+        seed: every real batch (drawn with replacement), noise vector and unmatched pair comes
+            from ``torch_generator(seed)``; initial weights from ``seeded(seed)``.
     Returns:
         The :class:`FeatureGenerator` and per-epoch means of ``critic``, ``wasserstein``,
-        ``rec`` and ``emb`` losses.
+        ``rec`` and ``emb`` losses (each over the epoch's generator steps; the critic values
+        are those of each step's last critic update).
     """
+    if critic_steps < 1:
+        raise ValueError(f"critic_steps must be >= 1, got {critic_steps}")
     dev = resolve_device(device)
     gen = torch_generator(seed)
-    torch.manual_seed(seed)
     xt = torch.as_tensor(x, dtype=torch.float32)
     yt = torch.as_tensor(y, dtype=torch.long)
     tt = torch.as_tensor(text, dtype=torch.float32)
-    G = Generator(z_dim, tt.shape[1], xt.shape[1]).to(dev)
-    D = Critic(xt.shape[1], tt.shape[1]).to(dev)
-    dec = _mlp([xt.shape[1], 512, tt.shape[1]]).to(dev)
-    opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam([*D.parameters(), *dec.parameters()], lr=lr, betas=(0.5, 0.999))
-    cos = nn.CosineEmbeddingLoss()
-    hist: dict[str, list[float]] = {"critic": [], "wasserstein": [], "rec": [], "emb": []}
     n = len(xt)
+    m = min(batch_size, n)
+    with seeded(seed, dev):
+        G = Generator(z_dim, tt.shape[1], xt.shape[1]).to(dev)
+        D = Critic(xt.shape[1], tt.shape[1]).to(dev)
+        dec = _mlp([xt.shape[1], 512, tt.shape[1]]).to(dev)
+        opt_g = make_optimizer(G.parameters(), "adam", lr=lr, betas=(0.5, 0.999))
+        opt_d = make_optimizer([*D.parameters(), *dec.parameters()], "adam", lr=lr, betas=(0.5, 0.999))
+        cos = nn.CosineEmbeddingLoss()
 
-    def batch() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        idx = torch.randint(0, n, (min(batch_size, n),), generator=gen)
-        return xt[idx].to(dev), tt[yt[idx]].to(dev), yt[idx]
+        def real_batch(idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            return xt[idx].to(dev), tt[yt[idx]].to(dev)
 
-    for _ in progress(range(epochs), desc="WGAN-GP"):
-        sums = {k: 0.0 for k in hist}
-        steps = max(1, n // batch_size)
-        for _ in range(steps):
-            for _ in range(critic_steps):
-                real, t, _ = batch()
-                z = torch.randn(len(real), z_dim, generator=gen).to(dev)
-                fake = G(z, t).detach()
-                w = D(real, t).mean() - D(fake, t).mean()
-                loss_d = -w + gp_lambda * gradient_penalty(D, real, fake, t, gen)
-                loss_d = loss_d + nn.functional.mse_loss(dec(real), t)
-                opt_d.zero_grad()
-                loss_d.backward()
-                opt_d.step()
-            real, t, yb = batch()
+        def critic_update(idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            real, t = real_batch(idx)
+            z = torch.randn(len(real), z_dim, generator=gen).to(dev)
+            fake = G(z, t).detach()
+            w = D(real, t).mean() - D(fake, t).mean()
+            loss_d = -w + gp_lambda * gradient_penalty(D, real, fake, t, gen) + nn.functional.mse_loss(dec(real), t)
+            optimizer_step(loss_d, opt_d)
+            return loss_d, w
+
+        def step(idx: torch.Tensor) -> dict[str, float]:
+            # the loop's batch is the first critic batch; the others are drawn here, in the same order
+            for i in range(critic_steps):
+                loss_d, w = critic_update(idx if i == 0 else torch.randint(0, n, (m,), generator=gen))
+            idx_g = torch.randint(0, n, (m,), generator=gen)
+            real, t = real_batch(idx_g)
             z = torch.randn(len(real), z_dim, generator=gen).to(dev)
             fake = G(z, t)
             rec = nn.functional.mse_loss(dec(fake), t)
-            other = _unmatched(yb, gen).to(dev)
+            other = _unmatched(yt[idx_g], gen).to(dev)
             ones = torch.ones(len(real), device=dev)
             emb = cos(fake, real, ones) + cos(fake, real[other], -ones)
             loss_g = -D(fake, t).mean() + rec_weight * rec + emb_weight * emb
-            opt_g.zero_grad()
-            loss_g.backward()
-            opt_g.step()
-            for k, v in (("critic", loss_d), ("wasserstein", w), ("rec", rec), ("emb", emb)):
-                sums[k] += float(v.detach()) / steps
-        for k in hist:
-            hist[k].append(sums[k])
+            optimizer_step(loss_g, opt_g)
+            return {"critic": float(loss_d.detach()), "wasserstein": float(w.detach()), "rec": float(rec.detach()),
+                    "emb": float(emb.detach())}
+
+        log = train_loop(step, n, epochs, m, gen, steps_per_epoch=max(1, n // batch_size), desc="WGAN-GP")
+    hist = {k: log.metrics.get(k, []) for k in ("critic", "wasserstein", "rec", "emb")}
     return FeatureGenerator(G.eval(), np.asarray(text, dtype=np.float32), dev), hist

@@ -5,14 +5,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...metrics.binary import aupr, auroc, eer
+from ...metrics.binary import eer
+from ...metrics.ood import ood_labels, ood_report
 
 
 def detection_metrics(score: np.ndarray, is_unknown: np.ndarray) -> dict[str, float]:
-    """AUROC, AUPR-In, AUPR-Out and EER (fractions) of an OOD score (higher = more unknown)."""
-    u = np.asarray(is_unknown, dtype=bool).astype(int)
-    return {"AUROC": auroc(u, score, pos_label=1), "AUPR-In": aupr(1 - u, -score, pos_label=1),
-            "AUPR-Out": aupr(u, score, pos_label=1), "EER": eer(u, score, pos_label=1)}
+    """AUROC, AUPR-In (known positive), AUPR-Out (unknown positive) and EER (fractions).
+
+    ``score`` (n,): higher = more unknown; ``is_unknown`` (n,) bool. The first three are
+    :func:`oodlib.metrics.ood_report`'s, the EER :func:`oodlib.metrics.binary.eer` with the
+    unknown clips positive.
+    """
+    s = np.asarray(score, dtype=np.float64)
+    u = np.asarray(is_unknown, dtype=bool)
+    if s.shape != u.shape:
+        raise ValueError(f"score has shape {s.shape} but is_unknown has shape {u.shape}")
+    known, unknown = s[~u], s[u]
+    rep = ood_report(known, unknown, positive="ood")
+    return {"AUROC": rep["auroc"], "AUPR-In": rep["aupr_in"], "AUPR-Out": rep["aupr_out"],
+            "EER": eer(*ood_labels(known, unknown, "ood"))}
 
 
 def open_set_predictions(pred: np.ndarray, score: np.ndarray, threshold: float) -> np.ndarray:

@@ -26,8 +26,9 @@ import torch
 from torch import nn
 
 from ...device import resolve_device
-from ...progress import progress
-from ...seeding import torch_generator
+from ...scores.posthoc import msp
+from ...seeding import seeded, torch_generator
+from ...training import infer, make_optimizer, optimizer_step, recalibrate_batchnorm, train_loop
 from .losses import confident_loss, sinkhorn_score
 from .models import LATENT, Detector, Generator, ScatResNet, VAEEncoder, kl_divergence, reparameterize
 
@@ -84,16 +85,12 @@ def _gan_step(cfg: SystemConfig, xb: torch.Tensor, E: VAEEncoder, G: Generator, 
         z = eps
     fake = G(z)
     loss_d = bce(D(xb), torch.ones(len(xb), device=dev)) + bce(D(fake.detach()), torch.zeros(len(xb), device=dev))
-    opt_d.zero_grad()
-    loss_d.backward()
-    opt_d.step()
+    optimizer_step(loss_d, opt_d)
     fm = (D.features(xb).mean(0) - D.features(fake).mean(0)).pow(2).sum()
     loss_g = bce(D(fake), torch.ones(len(xb), device=dev)) + 0.5 * cfg.beta * fm
     if cfg.latent_input == "vae":
         loss_g = loss_g + 0.5 * cfg.alpha * (xb - fake).pow(2).flatten(1).sum(1).mean() + kl_divergence(mu, logvar)
-    opt_g.zero_grad()
-    loss_g.backward()
-    opt_g.step()
+    optimizer_step(loss_g, opt_g)
     with torch.no_grad():
         m = min(cfg.outlier_batch, len(xb))
         e2 = torch.randn(m, LATENT, generator=gen).to(dev)
@@ -108,79 +105,54 @@ def _gan_step(cfg: SystemConfig, xb: torch.Tensor, E: VAEEncoder, G: Generator, 
 
 def train_system(cfg: SystemConfig, x: np.ndarray, y: np.ndarray, n_classes: int = 10, seed: int = 0,
                  device: str = "auto", desc: str = "train") -> TrainedSystem:
-    """Train one system on images ``x`` (n, 1, 32, 32) in [-1, 1] with labels ``y`` (n,)."""
+    """Train one system on images ``x`` (n, 1, 32, 32) in [-1, 1] with labels ``y`` (n,).
+
+    Batches of one clip are skipped (batch norm). ``seed``: batch order and every latent draw
+    (``torch_generator(seed)``); initial weights of every network inside ``seeded(seed)``.
+    After training, the classifier's batch-norm statistics are recomputed in one pass over the
+    cached front-end outputs (:func:`oodlib.training.recalibrate_batchnorm` on ``C.head``).
+    """
     dev = resolve_device(device)
     gen = torch_generator(seed)
-    torch.manual_seed(seed)
     xt = torch.as_tensor(np.array(x, dtype=np.float32))
     yt = torch.as_tensor(np.array(y, dtype=np.int64))
-    C = ScatResNet(n_classes, cfg.width, cfg.scattering).to(dev)
-    ft = torch.cat([C.front_end(xt[s : s + 256].to(dev)).cpu() for s in range(0, len(xt), 256)])  # cached scattering
-    opt_c = torch.optim.Adam(C.parameters(), lr=cfg.lr)
     use_gan = cfg.gan and (cfg.confident != "none" or cfg.latent_input == "vae")
-    E = G = D = None
-    if use_gan:
-        E, G, D = VAEEncoder(width=cfg.width).to(dev), Generator(width=cfg.width).to(dev), Detector(cfg.width).to(dev)
-        opt_d = torch.optim.Adam(D.parameters(), lr=cfg.gan_lr, betas=(0.5, 0.999))
-        opt_g = torch.optim.Adam([*E.parameters(), *G.parameters()], lr=cfg.gan_lr, betas=(0.5, 0.999))
-    hist: dict[str, list[float]] = {"classifier": [], "confident": [], "detector": [], "generator": []}
-    for _ in progress(range(cfg.epochs), desc=desc):
-        C.train()
-        sums = dict.fromkeys(hist, 0.0)
-        perm = torch.randperm(len(xt), generator=gen)
-        steps = 0
-        for s in range(0, len(xt), cfg.batch_size):
-            idx = perm[s : s + cfg.batch_size]
-            if len(idx) < 2:
-                continue
+    with seeded(seed, dev):
+        C = ScatResNet(n_classes, cfg.width, cfg.scattering).to(dev)
+        ft = torch.from_numpy(infer(C.front_end, xt, 256, dev))  # cached scattering (fixed, no parameters)
+        opt_c = make_optimizer(C.parameters(), "adam", lr=cfg.lr)
+        E = G = D = None
+        if use_gan:
+            E, G, D = VAEEncoder(width=cfg.width).to(dev), Generator(width=cfg.width).to(dev), Detector(cfg.width).to(dev)
+            opt_d = make_optimizer(D.parameters(), "adam", lr=cfg.gan_lr, betas=(0.5, 0.999))
+            opt_g = make_optimizer([*E.parameters(), *G.parameters()], "adam", lr=cfg.gan_lr, betas=(0.5, 0.999))
+
+        def step(idx: torch.Tensor) -> dict[str, float]:
             xb, fb, yb = xt[idx].to(dev), ft[idx].to(dev), yt[idx].to(dev)
             conf = torch.zeros((), device=dev)
+            gan_losses = {"detector": 0.0, "generator": 0.0}
             if use_gan:
-                losses, outliers = _gan_step(cfg, xb, E, G, D, opt_d, opt_g, gen)
-                for k, v in losses.items():
-                    sums[k] += v
+                gan_losses, outliers = _gan_step(cfg, xb, E, G, D, opt_d, opt_g, gen)
                 if cfg.confident != "none":
                     conf = confident_loss(C.head(C.front_end(outliers)), cfg.confident)
             ce = nn.functional.cross_entropy(C.head(fb), yb)
-            loss = ce + cfg.lam * conf
-            opt_c.zero_grad()
-            loss.backward()
-            opt_c.step()
-            sums["classifier"] += float(ce.detach())
-            sums["confident"] += float(conf.detach())
-            steps += 1
-        for k in hist:
-            hist[k].append(sums[k] / max(steps, 1))
-    _recalibrate_head(C, ft, cfg.batch_size, dev)
+            optimizer_step(ce + cfg.lam * conf, opt_c)
+            return {"classifier": float(ce.detach()), "confident": float(conf.detach()), **gan_losses}
+
+        log = train_loop(step, len(xt), cfg.epochs, cfg.batch_size, gen, min_batch=2, model=C, desc=desc)
+        recalibrate_batchnorm(C, ft, cfg.batch_size, dev, forward=C.head)
+    hist = {k: log.metrics.get(k, []) for k in ("classifier", "confident", "detector", "generator")}
     return TrainedSystem(cfg, C.eval(), G, E, hist, dev)
 
 
-@torch.no_grad()
-def _recalibrate_head(C: ScatResNet, ft: torch.Tensor, batch_size: int, dev: torch.device) -> None:
-    """Exact batch-norm statistics of the trainable head over the cached front-end outputs (see
-    :func:`oodlib.training.recalibrate_batchnorm`)."""
-    layers = [m for m in C.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    for m in layers:
-        m.reset_running_stats()
-        m.momentum = None
-    C.train()
-    for s in range(0, len(ft), batch_size):
-        C.head(ft[s : s + batch_size].to(dev))
-    for m in layers:
-        m.momentum = 0.1
-    C.eval()
-
-
-@torch.no_grad()
 def logits_of(system: TrainedSystem, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Classifier logits (n, K) of images ``x``."""
     C = system.classifier.eval()
-    xt = torch.as_tensor(x, dtype=torch.float32)
-    return torch.cat([C(xt[s : s + batch_size].to(system.device)).cpu() for s in range(0, len(xt), batch_size)]).numpy()
+    return infer(C, x, batch_size, system.device)
 
 
 def scores(logits: np.ndarray) -> dict[str, np.ndarray]:
-    """OOD scores (higher = more OOD): ``"max-softmax"`` (minus the max probability) and ``"sinkhorn"``."""
+    """OOD scores (higher = more OOD), float64 (n,): ``"max-softmax"`` (:func:`oodlib.scores.msp`,
+    minus the max probability, computed in float64) and ``"sinkhorn"``."""
     t = torch.as_tensor(logits, dtype=torch.float32)
-    return {"max-softmax": -torch.softmax(t, 1).max(1).values.numpy().astype(np.float64),
-            "sinkhorn": sinkhorn_score(t).numpy().astype(np.float64)}
+    return {"max-softmax": msp(logits), "sinkhorn": sinkhorn_score(t).numpy().astype(np.float64)}

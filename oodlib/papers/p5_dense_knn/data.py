@@ -21,6 +21,7 @@ import pandas as pd
 
 from ...data import segmentation as seg
 from ...data.paths import dataset_dir
+from ...seeding import child_seed
 from ...synthetic import road_scenes
 from .dense import size_groups
 
@@ -51,7 +52,7 @@ class DenseBenchmark:
 
     def summary(self) -> pd.DataFrame:
         """Image counts and anomaly pixel fraction per split."""
-        valid = self.test_ood != 255
+        valid = self.test_ood != seg.VOID
         return pd.DataFrame({
             "images": [len(self.train_images), len(self.ref_images), len(self.test_images)],
             "anomaly pixels (%)": [0.0, 0.0, 100 * float((self.test_ood == 1).sum() / max(valid.sum(), 1))],
@@ -65,9 +66,10 @@ def _cap(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
 
 
 def _synthetic(seed: int, size: tuple[int, int], n_train: int, n_test: int, n_ref: int) -> DenseBenchmark:
-    tr = road_scenes.make_road_scenes(n_train, size, seed=seed * 3)
-    ref = road_scenes.make_road_scenes(n_ref, size, seed=seed * 3 + 2)
-    te = road_scenes.make_anomaly_scenes(n_test, size, seed=seed * 3 + 1)
+    """Scenes from ``child_seed(seed, "p5/data/{train,ref,test}")``."""
+    tr = road_scenes.make_road_scenes(n_train, size, seed=child_seed(seed, "p5/data/train"))
+    ref = road_scenes.make_road_scenes(n_ref, size, seed=child_seed(seed, "p5/data/ref"))
+    te = road_scenes.make_anomaly_scenes(n_test, size, seed=child_seed(seed, "p5/data/test"))
     note = (f"Synthetic procedural road scenes ({size[0]}x{size[1]}): {n_train} training, {n_ref} reference and "
             f"{n_test} test scenes with one pasted anomaly each (sizes {', '.join(road_scenes.SIZES)}).")
     return DenseBenchmark(tr.images, tr.labels, ref.images, np.zeros(ref.labels.shape, np.uint8), te.images,
@@ -112,7 +114,7 @@ def _train_source(data_dir, seed, size, n_train, n_ref):
         root = dataset_dir("camvid", data_dir)
         tr = seg.read_pairs(_cap(seg.load_camvid(root, "train"), n_train, seed), size)
         ref = seg.read_pairs(_cap(seg.load_camvid(root, "val"), n_ref, seed), size)
-        void = lambda a: np.where(a == seg.CAMVID_VOID, 255, a).astype(np.uint8)  # noqa: E731
+        void = lambda a: np.where(a == seg.CAMVID_VOID, seg.VOID, a).astype(np.uint8)  # noqa: E731
         return (tr[0], void(tr[1])), (ref[0], void(ref[1])), seg.CAMVID_CLASSES, f"CamVid ({root}, Cityscapes absent)"
 
 
@@ -136,7 +138,7 @@ def load_dense_benchmark(data: str = "synthetic", data_dir: str | None = None, s
                              seg.streethazards_classes)
         te_img, te_ood = seg.read_pairs(_cap(seg.load_streethazards(root, "test"), n_test, seed), size,
                                         seg.streethazards_ood)
-        ref_ood = np.where(ref[1] == 255, 255, 0).astype(np.uint8)
+        ref_ood = np.where(ref[1] == seg.VOID, seg.VOID, 0).astype(np.uint8)
         return DenseBenchmark(tr[0], tr[1], ref[0], ref_ood, te_img, te_ood, size_groups(te_ood),
                               seg.STREETHAZARDS_CLASSES, f"StreetHazards ({root}) at {size[0]}x{size[1]}",
                               ref_labels=ref[1])
@@ -147,7 +149,7 @@ def load_dense_benchmark(data: str = "synthetic", data_dir: str | None = None, s
     root = dataset_dir(data, data_dir)
     te_img, te_ood = seg.read_pairs(_cap(load(root), n_test, seed), size, convert)
     tr, ref, classes, src = _train_source(data_dir, seed, size, n_train, n_ref)
-    ref_ood = np.where(ref[1] == 255, 255, 0).astype(np.uint8)
+    ref_ood = np.where(ref[1] == seg.VOID, seg.VOID, 0).astype(np.uint8)
     note = f"{data} test images ({root}) at {size[0]}x{size[1]}; segmenter trained on {src}."
     return DenseBenchmark(tr[0], tr[1], ref[0], ref_ood, te_img, te_ood, size_groups(te_ood), classes, note,
                           ref_labels=ref[1])

@@ -3,7 +3,8 @@
 The method: sample ``N`` local features of in-distribution training images (void cells
 dropped) as the reference bank; score every test feature by the **mean Euclidean distance to
 its k = 3 nearest** bank features (no normalisation), upsample the grid map to pixels with
-nearest interpolation; compare with ``1 - logsumexp(logits)`` and their combination
+nearest interpolation; compare with ``1 - logsumexp(logits)`` (``1 +`` :func:`oodlib.scores.free_energy`,
+computed in :func:`~oodlib.papers.p5_dense_knn.train.extract`) and their combination
 (min-max normalised sum, ranges from in-distribution reference images). Scores: higher = more
 OOD. kNN search goes through :class:`oodlib.knn.KNNScorer` (faiss when installed), a chunk of
 images at a time so a large test set never holds one giant query matrix.
@@ -19,10 +20,9 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from ...data.segmentation import VOID
 from ...knn import KNNScorer
 from ...metrics.dense import PixelOODMetrics
-
-VOID = 255
 
 
 def grid_labels(labels: np.ndarray, grid: tuple[int, int]) -> np.ndarray:

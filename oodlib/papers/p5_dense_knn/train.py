@@ -10,11 +10,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ...data.segmentation import VOID
 from ...device import resolve_device
-from ...progress import progress
-from ...seeding import torch_generator
-
-VOID = 255
+from ...scores.posthoc import free_energy
+from ...seeding import seeded, torch_generator
+from ...training import infer, make_optimizer, optimizer_step, train_loop
 
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:
@@ -25,43 +25,39 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
 def train_segmenter(model: nn.Module, images: np.ndarray, labels: np.ndarray, epochs: int = 20,
                     lr: float = 1e-3, batch_size: int = 16, weight_decay: float = 0.05, seed: int = 0,
                     device: str = "auto", desc: str = "segmenter") -> list[float]:
-    """Train ``model`` in place with pixel cross-entropy (void = 255 ignored), AdamW + cosine decay.
+    """Train ``model`` in place with pixel cross-entropy (void = 255 ignored), AdamW + one-cycle schedule.
 
     Args:
         images: uint8 (n, H, W, 3); labels: uint8 (n, H, W) class ids or 255.
-        epochs, lr, batch_size, weight_decay: optimisation; horizontal flips are the only
-            augmentation.
+        epochs, lr, batch_size, weight_decay: optimisation (``OneCycleLR`` to ``lr``, 10% warm-up,
+            stepped per batch); horizontal flips are the only augmentation.
+        seed: batch order and flips (``torch_generator(seed)``); dropout inside ``seeded(seed)``.
+            Build the model under its own ``seeded(child_seed(...))``.
     Returns:
         The mean training loss of each epoch.
     """
     if len(images) != len(labels):
         raise ValueError(f"{len(images)} images but {len(labels)} label maps")
     dev = resolve_device(device)
-    torch.manual_seed(seed)
     gen = torch_generator(seed)
-    model.to(dev).train()
     x_all, y_all = to_tensor(images), torch.from_numpy(labels.astype(np.int64))
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    model.to(dev)
+    opt = make_optimizer(model.parameters(), "adamw", lr=lr, weight_decay=weight_decay)
     steps = max(1, epochs * int(np.ceil(len(x_all) / batch_size)))
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
-    history = []
-    for _ in progress(range(epochs), desc=desc):
-        perm = torch.randperm(len(x_all), generator=gen)
-        losses = []
-        for s in range(0, len(perm), batch_size):
-            idx = perm[s : s + batch_size]
-            x, y = x_all[idx], y_all[idx]
-            flip = torch.rand(len(idx), generator=gen) < 0.5
-            x[flip], y[flip] = x[flip].flip(-1), y[flip].flip(-1)
-            loss = F.cross_entropy(model(x.to(dev)), y.to(dev), ignore_index=VOID)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            losses.append(loss.item())
-        history.append(float(np.mean(losses)))
+
+    def step(idx: torch.Tensor) -> dict[str, float]:
+        x, y = x_all[idx], y_all[idx]
+        flip = torch.rand(len(idx), generator=gen) < 0.5
+        x[flip], y[flip] = x[flip].flip(-1), y[flip].flip(-1)
+        loss = F.cross_entropy(model(x.to(dev)), y.to(dev), ignore_index=VOID)
+        optimizer_step(loss, opt, sched)
+        return {"loss": loss.item()}
+
+    with seeded(seed, dev):
+        log = train_loop(step, len(x_all), epochs, batch_size, gen, model=model, desc=desc)
     model.eval()
-    return history
+    return log.metrics.get("loss", [])
 
 
 @dataclass
@@ -69,8 +65,9 @@ class Extracted:
     """Probed features of a set of images.
 
     ``features[name]``: float32 (n, h, w, C) on the model's feature grid; ``lse``: float32
-    (n, H, W) = 1 - logsumexp(pixel logits) (higher = more OOD); ``pred``: uint8 (n, H, W)
-    argmax class; ``seconds``: extraction wall time (forward passes only) per image.
+    (n, H, W) = 1 - logsumexp(pixel logits) = 1 + :func:`oodlib.scores.free_energy` (higher =
+    more OOD); ``pred``: uint8 (n, H, W) argmax class; ``seconds``: extraction wall time
+    (forward passes only) per image.
     """
 
     features: dict[str, np.ndarray]
@@ -79,29 +76,34 @@ class Extracted:
     seconds_per_image: float
 
 
-@torch.no_grad()
+_LSE, _PRED = "__lse__", "__pred__"  # output names beside the probes' own
+
+
 def extract(model: nn.Module, images: np.ndarray, probes: tuple[str, ...], batch_size: int = 16,
             device: str = "auto") -> Extracted:
-    """Run ``model.probe`` over ``images`` (uint8 (n, H, W, 3)) in batches."""
+    """Run ``model.probe`` over ``images`` (uint8 (n, H, W, 3)) in batches (:func:`oodlib.training.infer`).
+
+    The timing covers ``model.probe`` only (CUDA synchronised), not the image conversion or the
+    copies back to the CPU.
+    """
+    if {_LSE, _PRED} & set(probes):
+        raise ValueError(f"probe names {_LSE!r} and {_PRED!r} are reserved, got {probes}")
     dev = resolve_device(device)
     model.to(dev).eval()
-    feats: dict[str, list[np.ndarray]] = {p: [] for p in probes}
-    lse, pred = [], []
-    elapsed = 0.0
-    for s in range(0, len(images), batch_size):
-        x = to_tensor(images[s : s + batch_size]).to(dev)
+    elapsed = [0.0]
+
+    def run(x: torch.Tensor) -> dict[str, torch.Tensor]:
         t0 = time.perf_counter()
         out = model.probe(x, probes)
         if dev.type == "cuda":
             torch.cuda.synchronize()
-        elapsed += time.perf_counter() - t0
-        for p in probes:
-            feats[p].append(out[p].permute(0, 2, 3, 1).float().cpu().numpy())
+        elapsed[0] += time.perf_counter() - t0
         logits = out["logits"].float()
-        lse.append((1.0 - torch.logsumexp(logits, 1)).cpu().numpy())
-        pred.append(logits.argmax(1).to(torch.uint8).cpu().numpy())
-    return Extracted({p: np.concatenate(v) for p, v in feats.items()}, np.concatenate(lse),
-                     np.concatenate(pred), elapsed / max(len(images), 1))
+        return {**{p: out[p].permute(0, 2, 3, 1).float() for p in probes},
+                _LSE: 1.0 + free_energy(logits), _PRED: logits.argmax(1).to(torch.uint8)}
+
+    res = infer(run, images, batch_size, dev, prepare=to_tensor)
+    return Extracted({p: res[p] for p in probes}, res[_LSE], res[_PRED], elapsed[0] / max(len(images), 1))
 
 
 def mean_iou(pred: np.ndarray, labels: np.ndarray, n_classes: int) -> float:

@@ -63,24 +63,43 @@ def profile_parameters(root: Path, profile: str) -> dict[str, dict[str, Any]]:
 
 
 def results_markdown(records: list[dict[str, Any]]) -> str:
-    """Markdown tables of every record's run facts and claims (the results page body)."""
+    """The results page body: the runs, then the claims scoreboard (:mod:`oodlib.claims.scoreboard`)."""
+    from .claims.scoreboard import scoreboard_markdown
+
     if not records:
         return "No records were found: run `make book` to produce them.\n"
-    lines = ["## Runs", "", "| notebook | data | seed | device | wall time (s) | claims supported |", "|---|---|---|---|---|---|"]
-    for r in records:
+    lines = ["## Runs", "", "| notebook | data | seed | device | wall time (s) | claims supported | record | created |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in sorted(records, key=lambda r: (r["notebook"], r["data_source"])):
         n_sup = sum(c["verdict"] == "supported" for c in r["claims"])
         lines.append(
             f"| {r['notebook']} | {r['data_source']} | {r['seed']} | {r.get('device', '')} | "
-            f"{r['timings']['total_s']:.1f} | {n_sup} / {len(r['claims'])} |"
+            f"{r['timings']['total_s']:.1f} | {n_sup} / {len(r['claims'])} | {r.get('_build', 'this build')} | "
+            f"{r.get('created', '')} |"
         )
-    for r in records:
-        lines += ["", f"## {r.get('title') or r['notebook']}", ""]
-        if r.get("data_note"):
-            lines += [f"*Data:* {r['data_note']}", ""]
-        if r["claims"]:
-            lines += ["| claim | verdict | evidence |", "|---|---|---|"]
-            lines += [f"| {c['claim']} | **{c['verdict']}** | {c['evidence']} |" for c in r["claims"]]
-    return "\n".join(lines) + "\n"
+    notes = [f"* **{r.get('title') or r['notebook']}** ({r['data_source']}): {r['data_note']}"
+             for r in records if r.get("data_note")]
+    if notes:
+        lines += ["", "### What the data were", "", *notes]
+    return "\n".join(lines) + "\n\n" + scoreboard_markdown(records)
+
+
+def collect_records(rec_dir: Path, root: Path) -> list[dict[str, Any]]:
+    """This build's records, plus those of the project's other builds (``_build/records``,
+    ``_build/<profile>/records``), each marked with the build it came from."""
+    records = load_records(rec_dir) if rec_dir.is_dir() else []
+    for folder in sorted({root / "_build" / "records", *(root / "_build").glob("*/records")}):
+        if folder.resolve() == rec_dir.resolve() or not folder.is_dir():
+            continue
+        try:
+            others = load_records(folder)
+        except Exception as err:  # a broken record of another build must not break this one
+            print(f"[oodlib book] skipping records in {folder}: {err}", flush=True)
+            continue
+        for r in others:
+            r["_build"] = str(folder.relative_to(root))
+        records += others
+    return records
 
 
 def manifests_markdown() -> str:
@@ -163,7 +182,7 @@ def build_book(root: str | Path = ".", profile: str = "default", build_dir: str 
         print(f"[oodlib book] kNN benchmark ({benchmark}) ...", flush=True)
         run_benchmark(benchmark, rec_dir / BENCHMARK_FILE)
         print(f"[oodlib book] benchmark done in {time.perf_counter() - t:.1f} s", flush=True)
-    src = stage_sources(root, build, executed, load_records(rec_dir))
+    src = stage_sources(root, build, executed, collect_records(rec_dir, root))
     subprocess.run([_jupyter_book(), "build", str(src), "--warningiserror", "--keep-going"], check=True)
     html = build / "html"
     if html.exists():

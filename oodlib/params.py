@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import ast
 import difflib
+import math
+import re
 import inspect
 import json
 from dataclasses import dataclass
@@ -83,6 +85,8 @@ def _match_node(node: ast.expr, value: Any, text: str) -> tuple[bool, Any]:
         return True, items
     if isinstance(node, ast.Name) and node.id in _SCALARS:
         want = _SCALARS[node.id]
+        if want is float and isinstance(value, float) and not math.isfinite(value):
+            return False, value  # NaN and infinities are never a parameter value
         if want is float and isinstance(value, int) and not isinstance(value, bool):
             return True, float(value)
         if want is int and isinstance(value, bool):
@@ -150,10 +154,24 @@ def validate(specs: dict[str, ParamSpec], overrides: dict[str, Any], where: str 
     return out
 
 
+_DECIMAL = re.compile(r"^[+-]?\d+$")
+
+
 def parse_cli_value(spec: ParamSpec | None, text: str) -> Any:
-    """Turn a ``-p NAME VALUE`` string into a value: YAML syntax, except plain ``str`` stays text."""
+    """Turn a ``-p NAME VALUE`` string into a value: YAML syntax, except plain ``str`` stays text.
+
+    Integers are read as decimal (YAML 1.1 would read ``010`` as octal 8); for a ``float``
+    parameter, ``1e-3`` is a number (YAML 1.1 would keep it as text).
+    """
     if spec is not None and spec.annotation in ("str", "str | None") and text not in ("null", "None", "~"):
         return text
+    if _DECIMAL.match(text.strip()):
+        return int(text.strip(), 10)
+    if spec is not None and "float" in spec.annotation:
+        try:
+            return float(text)  # YAML 1.1 reads "1e-3" (no dot) as a string
+        except ValueError:
+            pass
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as err:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 SCHEMA_VERSION = 1
-VERDICTS = ("supported", "not supported", "inconclusive")
+VERDICTS = ("supported", "not supported", "inconclusive", "not run")
 KEY_PACKAGES = ("numpy", "scipy", "scikit-learn", "torch", "torchaudio", "torchvision", "faiss-cpu", "pyod", "oodlib")
 
 
@@ -103,7 +103,8 @@ class RunRecord:
         self.data_source = data_source
         self.data_note = data_note
         self.metrics: dict[str, Any] = {}
-        self.claims: list[dict[str, str]] = []
+        self.claims: list[dict[str, Any]] = []
+        self.evidence: list[Any] = []  # oodlib.claims.Evidence sets, written to <notebook>.scores.npz
         self.stages: dict[str, float] = {}
         self.device = ""
         self._t0 = time.perf_counter()
@@ -122,11 +123,32 @@ class RunRecord:
         target = self.metrics.setdefault(prefix, {}) if prefix else self.metrics
         target.update(_plain(metrics))
 
+    def add_table(self, prefix: str, table: Any) -> None:
+        """Store a result table (a pandas DataFrame) under ``metrics[prefix]`` (see :func:`oodlib.tables.as_record`)."""
+        from .tables import as_record
+
+        self.add_metrics(as_record(table), prefix=prefix)
+
     def add_claim(self, claim: str, verdict: str, evidence: str) -> None:
-        """Record a paper's claim with this run's verdict and the numbers behind it."""
+        """Record a claim judged by a point comparison in the notebook (no interval).
+
+        Kept for the notebooks not yet moved to :mod:`oodlib.claims`; new code declares
+        claims there and records them with :meth:`add_verdicts`.
+        """
         if verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
         self.claims.append({"claim": claim, "verdict": verdict, "evidence": evidence})
+
+    def add_verdicts(self, verdicts: Any) -> None:
+        """Record judged claims (:class:`oodlib.claims.Verdict`: verdict, effect, interval, rule)."""
+        for v in verdicts:
+            self.claims.append(_plain(v.to_record()))
+
+    def add_evidence(self, evidence: Any) -> None:
+        """Keep per-sample evidence (:class:`oodlib.claims.Evidence`, one or a mapping/list of them)
+        for the score file written beside the record."""
+        items = evidence.values() if isinstance(evidence, Mapping) else evidence
+        self.evidence.extend(items)
 
     def to_dict(self) -> dict[str, Any]:
         """The record as a JSON-ready dictionary (validated against the schema)."""
@@ -140,6 +162,7 @@ class RunRecord:
             "data_note": self.data_note,
             "metrics": self.metrics,
             "claims": self.claims,
+            **({"scores_file": f"{self.notebook}.scores.npz"} if self.evidence else {}),
             "timings": {"total_s": time.perf_counter() - self._t0, "stages": dict(self.stages),
                         "peak_rss_mb": peak_rss_mb()},
             "versions": package_versions(),
@@ -150,11 +173,20 @@ class RunRecord:
         return out
 
     def write(self, directory: str | Path | None = None) -> Path:
-        """Write ``<directory>/<notebook>.json`` (default :func:`records_dir`); return its path."""
+        """Write ``<directory>/<notebook>.json`` (default :func:`records_dir`); return its path.
+
+        With evidence, ``<notebook>.scores.npz`` is written first, beside it. Both are
+        written to a temporary file unique to this process and then renamed, so a
+        reader never sees a half-written file.
+        """
         folder = Path(directory) if directory is not None else records_dir()
         folder.mkdir(parents=True, exist_ok=True)
+        if self.evidence:
+            from .claims.evidence import save_evidence
+
+            save_evidence(self.evidence, folder / f"{self.notebook}.scores.npz")
         path = folder / f"{self.notebook}.json"
-        tmp = path.with_suffix(".json.tmp")
+        tmp = folder / f".{self.notebook}.{os.getpid()}.json.tmp"
         tmp.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n", encoding="utf-8")
         tmp.replace(path)
         return path

@@ -20,6 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -88,3 +89,16 @@ def select_group(df: pd.DataFrame, group: str) -> pd.DataFrame:
     out = df[cols].rename(columns=lambda c: str(c)[len(prefix):])
     out.attrs.update(df.attrs)
     return out
+
+
+def as_record(df: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """A table as results-record metrics, ``{row: {column: value}}``: the one way tables enter records.
+
+    A MultiIndex row or column label is joined with ``"/"`` (``("far", "kNN")`` -> ``"far/kNN"``);
+    a cell the run could not fill (NaN) is left out, never stored as a number.
+    """
+    def key(label: Any) -> str:
+        return "/".join(map(str, label)) if isinstance(label, tuple) else str(label)
+
+    return {key(r): {key(c): v for c, v in row.items() if not (np.isscalar(v) and pd.isna(v))}
+            for r, row in df.iterrows()}

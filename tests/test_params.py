@@ -93,3 +93,15 @@ def test_cli_rejects_wrong_type(root, capsys):
 def test_cli_lists_parameters(root, capsys):
     assert cli.main(["params", str(root / "notebooks" / "00_tour.ipynb")]) == 0
     assert "seed: int = 0" in capsys.readouterr().out
+
+
+def test_integers_are_decimal_and_floats_finite():
+    from oodlib.params import ParamSpec, ParameterError, parse_cli_value
+
+    seed = ParamSpec("seed", "int", 0)
+    assert parse_cli_value(seed, "010") == 10 and parse_cli_value(seed, "-3") == -3
+    lr = ParamSpec("lr", "float", 0.1)
+    for bad in (float("nan"), float("inf"), float("-inf")):
+        with pytest.raises(ParameterError, match="lr"):
+            lr.check(bad)
+    assert lr.check(parse_cli_value(lr, "1e-3")) == 1e-3

@@ -65,3 +65,14 @@ def test_paper_table_and_side_by_side(tmp_path):
         paper_table("px", "t2", folder=tmp_path)
     with pytest.raises(FileNotFoundError, match="no published numbers"):
         paper_table("nope", "t1", folder=tmp_path)
+
+
+def test_as_record_joins_labels_and_leaves_out_nan(tmp_path):
+    from oodlib.tables import as_record
+
+    df = pd.DataFrame({"AUROC": [90.0, np.nan], "FPR": [np.float32(10.0), np.float32("nan")]},
+                      index=pd.MultiIndex.from_tuples([("far", "kNN"), ("near", "MSP")]))
+    assert as_record(df) == {"far/kNN": {"AUROC": 90.0, "FPR": 10.0}, "near/MSP": {}}
+    rec = RunRecord("99_t", {}, seed=0, data_source="synthetic")
+    rec.add_table("ood", df)
+    assert json.loads(rec.write(tmp_path).read_text())["metrics"]["ood"]["far/kNN"]["AUROC"] == 90.0

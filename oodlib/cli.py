@@ -114,12 +114,22 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; bad input exits 2 with a one-line message."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from .runner import RunInProgressError
+
     try:
         return int(args.func(args) or 0)
-    except (ParameterError, FileNotFoundError, ValueError, KeyError) as err:
+    except (ParameterError, FileNotFoundError, ValueError, KeyError, RunInProgressError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"oodlib: error: {message}", file=sys.stderr)
         return 2
+    except Exception as err:  # a cell failed: the notebook's own message first, one line
+        if type(err).__name__ != "PapermillExecutionError":
+            raise
+        first = str(getattr(err, "evalue", "")).strip().splitlines()[:1]
+        print(f"oodlib: error: {getattr(err, 'ename', 'Error')}: {first[0] if first else ''} "
+              f"(cell {getattr(err, 'exec_count', '?')}; the executed notebook shows where)", file=sys.stderr)
+        print(str(err), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from .params import notebook_parameters, validate
+from .params import ParameterError, notebook_parameters, validate
 from .records import validate_record
 
 
@@ -27,6 +27,81 @@ def _env(**values: str) -> Iterator[None]:
                 os.environ[k] = v
 
 
+def notebook_config_class(notebook: Path) -> type | None:
+    """The configuration class a notebook names in its metadata (``{"oodlib": {"config": "module:Class"}}``)."""
+    import importlib
+
+    meta = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {}).get("oodlib", {})
+    target = meta.get("config")
+    if not target:
+        return None
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def check_config(notebook: Path, values: Mapping[str, Any]) -> None:
+    """Build the notebook's configuration from ``values``, so bad values fail before the kernel starts.
+
+    Raises:
+        oodlib.params.ParameterError: a value out of range or an impossible combination.
+    """
+    cls = notebook_config_class(notebook)
+    if cls is None:
+        return
+    try:
+        cls.from_params(values)
+    except ParameterError as err:
+        raise ParameterError(f"{notebook.name}: {err}") from None
+
+
+class RunInProgressError(RuntimeError):
+    """Another ``oodlib run`` of the same notebook is writing the same results record."""
+
+
+@contextlib.contextmanager
+def record_lock(records_dir: str | Path, notebook: str | Path) -> Iterator[Path]:
+    """Hold ``<records_dir>/.<stem>.lock`` (``fcntl.flock``) for one run of ``notebook``.
+
+    Raises :class:`RunInProgressError` at once, naming the record and the lock, when another
+    process (or another call in this one) holds it. The lock goes with the process if it dies.
+    """
+    import fcntl
+
+    records_dir, notebook = Path(records_dir).resolve(), Path(notebook)
+    records_dir.mkdir(parents=True, exist_ok=True)
+    lock = records_dir / f".{notebook.stem}.lock"
+    with open(lock, "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunInProgressError(
+                f"another `oodlib run` of {notebook.name} is writing {records_dir / (notebook.stem + '.json')} "
+                f"(it holds {lock}); wait for it to finish, or give this run another --records-dir"
+            ) from None
+        try:
+            yield lock
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _one_run_per_record(func: Any) -> Any:
+    """Decorate :func:`run_notebook` so that each call holds :func:`record_lock` for its record."""
+    import functools
+    import inspect
+
+    signature = inspect.signature(func)
+
+    @functools.wraps(func)
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        with record_lock(bound.arguments["records_dir"], bound.arguments["notebook"]):
+            return func(*args, **kwargs)
+
+    return locked
+
+
+@_one_run_per_record
 def run_notebook(
     notebook: str | Path,
     parameters: Mapping[str, Any] | None = None,
@@ -53,6 +128,7 @@ def run_notebook(
         raise FileNotFoundError(f"notebook {notebook} does not exist")
     specs = notebook_parameters(notebook)
     checked = validate(specs, dict(parameters or {}), where=notebook.name)
+    check_config(notebook, {**{n: s.default for n, s in specs.items()}, **checked})
     output_dir, records_dir = Path(output_dir).resolve(), Path(records_dir).resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
     record_path = records_dir / f"{notebook.stem}.json"

@@ -63,3 +63,10 @@ def test_shared_subsets_verify(shared_data, name):
     report = fetch_mod.verify(name, shared_data)
     assert report.ok, report.problems
     assert dataset_dir(name, shared_data).name == name
+
+
+@pytest.mark.parametrize("name", SHARED_SUBSETS)
+def test_shared_subsets_verify_deep(shared_data, name, monkeypatch):
+    monkeypatch.setenv("OODLIB_PROGRESS", "0")
+    report = fetch_mod.verify(name, shared_data, deep=True)  # decodes every audio file (issue 16, case 5)
+    assert report.ok, report.problems[:5]

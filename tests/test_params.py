@@ -105,3 +105,23 @@ def test_integers_are_decimal_and_floats_finite():
         with pytest.raises(ParameterError, match="lr"):
             lr.check(bad)
     assert lr.check(parse_cli_value(lr, "1e-3")) == 1e-3
+
+
+def test_cli_rejects_out_of_range_values_before_running(root, capsys, tmp_path):
+    code = cli.main(["run", str(root / "notebooks" / "00_tour.ipynb"), "-p", "epochs", "0",
+                     "--records-dir", str(tmp_path)])
+    assert code == 2 and "parameter 'epochs' must be" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.json"))
+
+
+def test_cli_prints_the_notebooks_own_error_first(tmp_path, capsys):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x: int = 1", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("raise ValueError(\"parameter 'x' must be even, got 1\")")]
+    path = tmp_path / "bad.ipynb"
+    nbformat.write(nb, path)
+    code = cli.main(["run", str(path), "--output-dir", str(tmp_path / "out"), "--records-dir", str(tmp_path / "rec")])
+    first = capsys.readouterr().err.splitlines()[0]
+    assert code == 1 and first.startswith("oodlib: error: ValueError: parameter 'x' must be even, got 1")

@@ -2,7 +2,12 @@
 
 Every loader reads audio through :func:`read_audio`, so every notebook gets
 float32 mono waveforms in [-1, 1] at the requested rate, and every unreadable,
-empty or missing file fails with an error that names it.
+empty or missing file fails with an error that names it. Each file is checked
+when it is read (:func:`check_decoded`): its sample rate must lie in
+:data:`MIN_SAMPLE_RATE`-:data:`MAX_SAMPLE_RATE` Hz (a header claiming 1 Hz would
+make the resampler allocate gigabytes), every sample must be finite, and float
+samples must lie in [-1, 1]; overshoots up to :data:`RANGE_TOLERANCE` (rounding in
+a float pipeline) are clipped, larger ones are refused.
 """
 
 from __future__ import annotations
@@ -20,6 +25,58 @@ import torchaudio.functional as AF
 from ..progress import progress
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
+MIN_SAMPLE_RATE = 1_000
+MAX_SAMPLE_RATE = 384_000
+RANGE_TOLERANCE = 1e-3
+
+
+def check_rate(rate: int, what: str) -> None:
+    """Raise ``ValueError`` naming ``what`` unless ``rate`` lies in the plausible audio range."""
+    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+        raise ValueError(f"{what}: sample rate {rate} Hz is outside {MIN_SAMPLE_RATE:,}-{MAX_SAMPLE_RATE:,} Hz")
+
+
+def check_decoded(data: np.ndarray, rate: int, path: Path) -> np.ndarray:
+    """Check decoded samples (frames, channels) of ``path``; return them, tiny overshoots clipped.
+
+    Raises ``ValueError`` naming the file for an implausible sample rate, a NaN or infinite
+    sample, or a sample beyond [-1, 1] by more than :data:`RANGE_TOLERANCE`.
+    """
+    check_rate(int(rate), f"audio file {path}")
+    finite = np.isfinite(data)
+    if not finite.all():
+        bad = np.flatnonzero(~finite.all(axis=1))
+        value = data[bad[0]][~finite[bad[0]]][0]
+        raise ValueError(
+            f"audio file {path}: {bad.size} sample(s) are not finite ({'NaN' if np.isnan(value) else value}"
+            f" at sample {bad[0]}); expected finite samples in [-1, 1]"
+        )
+    peak = float(np.abs(data).max())
+    if peak > 1 + RANGE_TOLERANCE:
+        frame = int(np.flatnonzero(np.abs(data).max(axis=1) == peak)[0])
+        raise ValueError(
+            f"audio file {path}: sample {frame} has amplitude {peak:.4g}, outside [-1, 1] "
+            f"(tolerance {RANGE_TOLERANCE:g}); rescale or re-export the file as PCM"
+        )
+    return np.clip(data, -1.0, 1.0, out=data) if peak > 1 else data
+
+
+def decode(path: str | Path) -> tuple[np.ndarray, int]:
+    """Decode a whole file as float32 (frames, channels) at its own rate, checked (:func:`check_decoded`).
+
+    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` naming the file when it
+    cannot be decoded, holds no samples or fails a check.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"audio file {path} does not exist")
+    try:
+        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as err:
+        raise ValueError(f"cannot read audio file {path}: {err}") from err
+    if data.shape[0] == 0:
+        raise ValueError(f"audio file {path} is empty (0 samples)")
+    return check_decoded(data, rate, path), int(rate)
 
 
 def resample(x: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarray:
@@ -51,18 +108,11 @@ def read_audio(
     """Read one file as float32 mono at ``sample_rate``; optionally crop/pad to ``num_samples``.
 
     Multi-channel files are averaged to mono. Raises ``FileNotFoundError`` for a
-    missing file and ``ValueError`` naming the file when it cannot be decoded or
-    holds no samples.
+    missing file and ``ValueError`` naming the file when it cannot be decoded,
+    holds no samples, or fails the checks of :func:`check_decoded`.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"audio file {path} does not exist")
-    try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, TypeError) as err:
-        raise ValueError(f"cannot read audio file {path}: {err}") from err
-    if data.shape[0] == 0:
-        raise ValueError(f"audio file {path} is empty (0 samples)")
+    check_rate(int(sample_rate), "read_audio: target sample_rate")
+    data, rate = decode(path)
     x = resample(data.mean(axis=1), rate, sample_rate)
     return fix_length(x, num_samples, align) if num_samples is not None else x
 

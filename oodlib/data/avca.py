@@ -11,18 +11,25 @@ Layout of one dataset folder ``<root>/<UCF|ActivityNet|VGGSound>/`` (AVCA's rele
 
 The ``.txt`` split files list class names; the word2vec file is a pickled dict
 ``manual class name -> 300-d unit vector`` (the CSV maps manual to original
-names). The metadata-only copy (``avca_gzsl_meta``) keeps the class splits under
+names), read by :func:`load_word2vec` with a restricted unpickler that builds
+nothing but dicts, strings and NumPy float arrays, so a crafted file runs no code. The metadata-only copy (``avca_gzsl_meta``) keeps the class splits under
 ``avgzsl_benchmark_datasets/<dataset>/`` and the embeddings under ``w2v_features/``;
 :func:`load_avca_meta` accepts either layout.
 """
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+try:  # NumPy 2 (files written by NumPy 1 name numpy.core.multiarray; both map to the same function)
+    from numpy._core.multiarray import _reconstruct
+except ImportError:  # pragma: no cover - NumPy 1
+    from numpy.core.multiarray import _reconstruct
 
 DATASETS = {"UCF": "ucf", "ActivityNet": "activity", "VGGSound": "vggsound"}
 SPLITS = (
@@ -117,6 +124,76 @@ def _embedding_file(ds_root: Path, tag: str, method: str) -> Path:
     raise FileNotFoundError(f"word2vec file {name} not found; looked in {', '.join(str(c) for c in candidates)}")
 
 
+# What np.save writes for a 0-d object array holding {str: float ndarray}; nothing else is built.
+_WORD2VEC_GLOBALS = {
+    ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
+    ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): np.dtype,
+}
+
+
+class _Word2vecUnpickler(pickle.Unpickler):
+    """Unpickles dicts, strings, numbers and NumPy arrays only; any other global is refused unbuilt."""
+
+    def find_class(self, module: str, name: str) -> object:
+        try:
+            return _WORD2VEC_GLOBALS[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(f"global {module}.{name} is not allowed") from None
+
+
+def _read_npy_object(path: Path) -> object:
+    """The object a ``.npy`` file holds: restricted-unpickled for object arrays, else the array."""
+    with open(path, "rb") as f:
+        try:
+            version = np.lib.format.read_magic(f)
+            header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+            if version not in header:
+                raise ValueError(f"unsupported .npy format version {version}")
+            dtype = header[version](f)[2]
+        except ValueError as err:
+            raise ValueError(f"word2vec file {path} is not a readable .npy file: {err}") from None
+        if not dtype.hasobject:
+            f.seek(0)
+            return np.load(f, allow_pickle=False)
+        try:
+            return _Word2vecUnpickler(f).load()
+        except Exception as err:  # noqa: BLE001 - any failure of untrusted input becomes one clear error
+            raise ValueError(
+                f"word2vec file {path} refused: {err}; expected a pickled dict of class name -> float vector "
+                "(nothing else is unpickled, so no code from the file runs)"
+            ) from None
+
+
+def load_word2vec(path: str | Path) -> dict[str, np.ndarray]:
+    """Read a word2vec ``.npy`` (a pickled dict ``name -> float vector``) without running code from it.
+
+    Returns name -> float32 vector. Raises ``FileNotFoundError`` for a missing file and
+    ``ValueError`` naming the file for any other content (objects other than the dict, strings
+    and float arrays are refused before they are built).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"word2vec file {path} does not exist")
+    raw = _read_npy_object(path)
+    table = raw.item() if isinstance(raw, np.ndarray) and raw.dtype == object and raw.shape == () else raw
+    if not isinstance(table, dict):
+        raise ValueError(
+            f"word2vec file {path} does not hold a dict of class name -> vector (got {type(table).__name__})"
+        )
+    out = {}
+    for key, value in table.items():
+        if not isinstance(key, str):
+            raise ValueError(f"word2vec file {path}: key {key!r} is not a class name (str)")
+        if not (isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.ndim == 1):
+            is_array = isinstance(value, np.ndarray)
+            got = f"a {value.dtype} array of shape {value.shape}" if is_array else type(value).__name__
+            raise ValueError(f"word2vec file {path}: entry {key!r} is {got}, expected a 1-d float vector")
+        out[key] = value.astype(np.float32)
+    return out
+
+
 def _name_map(ds_root: Path, tag: str) -> dict[str, str]:
     """manual (word2vec) name -> original class name, from ``<tag>_w2v_class_names.csv``."""
     csvs = sorted((ds_root / "class-split").glob("*_w2v_class_names.csv"))
@@ -135,18 +212,16 @@ def load_avca_meta(root: str | Path, dataset: str = "UCF", split: str = "main_sp
 
     Class names are matched to embeddings through the CSV name map, then
     case-insensitively (UCF's split files spell ``HandStandPushups``).
-    Raises ``FileNotFoundError`` naming the missing file, and ``KeyError`` when a
-    class of the splits has no embedding.
+    Raises ``FileNotFoundError`` naming the missing file, ``KeyError`` when a
+    class of the splits has no embedding, and ``ValueError`` for a word2vec file
+    that holds anything but a dict of float vectors (see :func:`load_word2vec`).
     """
     tag = _check_dataset(dataset)
     ds_root = dataset_root(root, dataset)
     splits = {s: read_class_list(ds_root / "class-split" / split / f"{s}.txt") for s in SPLITS}
-    raw = np.load(_embedding_file(ds_root, tag, features), allow_pickle=True)
-    table = raw.item() if isinstance(raw, np.ndarray) and raw.dtype == object else raw
-    if not isinstance(table, dict):
-        raise ValueError(f"{dataset} word2vec file does not hold a dict (got {type(table).__name__})")
+    table = load_word2vec(_embedding_file(ds_root, tag, features))
     names = _name_map(ds_root, tag)
-    embeddings = {names.get(k, k): np.asarray(v, dtype=np.float32) for k, v in table.items()}
+    embeddings = {names.get(k, k): v for k, v in table.items()}
     by_lower = {k.lower(): v for k, v in embeddings.items()}
     needed = sorted({c for cls in splits.values() for c in cls})
     for c in needed:  # the UCF split files spell "HandStandPushups", the name files "HandstandPushups"

@@ -1,4 +1,4 @@
-"""``oodlib data list | info NAME | where NAME | fetch NAME | verify NAME``."""
+"""``oodlib data list | info NAME | where NAME | fetch NAME [--replace] | verify NAME [--deep]``."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def _where(args: argparse.Namespace) -> int:
 
 def _fetch(args: argparse.Namespace) -> int:
     try:
-        path = fetch(args.name, args.data_dir)
+        path = fetch(args.name, args.data_dir, replace=args.replace, notify=print)
     except (ManualDownloadRequired, DownloadError) as err:
         print(f"oodlib data fetch {args.name}: {err}", file=sys.stderr)
         return 1
@@ -46,9 +46,11 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    report = verify(args.name, args.data_dir)
+    report = verify(args.name, args.data_dir, deep=args.deep)
     for pattern, n in report.counts.items():
         print(f"  {pattern}: {n} files")
+    for note in report.notes:
+        print(f"  note: {note}")
     if report.ok:
         print(f"{args.name}: OK at {report.path}")
         return 0
@@ -73,3 +75,10 @@ def add_data_parser(sub: Any) -> None:
         p = dsub.add_parser(name, help=text)
         p.add_argument("name")
         p.set_defaults(func=func)
+        if name == "fetch":
+            p.add_argument("--replace", action="store_true",
+                           help="restore the archive's files into a folder that differs from it (other files are kept)")
+        if name == "verify":
+            p.add_argument("--deep", action="store_true",
+                           help="also hash every file against the checksums recorded at fetch and decode "
+                                "every audio file")

@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from .paths import check_dataset_name, check_relative
+
 SCHEMA_PATH = Path(__file__).parent / "manifest.schema.json"
 
 
@@ -75,11 +77,25 @@ def parse_manifest(data: dict[str, Any], source: str = "<manifest>") -> Manifest
     except jsonschema.ValidationError as err:
         where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
         raise ValueError(f"{source}: invalid manifest at {where}: {err.message}") from err
+    _check_paths(data, source)
     fields = {k: v for k, v in data.items() if k not in ("downloads", "notes")}
     fields["papers"] = tuple(data["papers"])
     fields["local_names"] = tuple(data["local_names"])
     downloads = tuple(Download(**d) for d in data.get("downloads", []))
     return Manifest(**fields, downloads=downloads, raw=data)
+
+
+def _check_paths(data: dict[str, Any], source: str) -> None:
+    """Refuse names and paths that would point outside the manifests or data folder (``..``, ``/``)."""
+    try:
+        check_dataset_name(data["name"])
+        for i, name in enumerate(data["local_names"]):
+            check_relative(name, f"local_names[{i}]", single=True)
+        for i, d in enumerate(data.get("downloads", [])):
+            check_relative(d["filename"], f"downloads[{i}].filename", single=True)
+            check_relative(d.get("subdir", ""), f"downloads[{i}].subdir")
+    except ValueError as err:
+        raise ValueError(f"{source}: {err}") from None
 
 
 @lru_cache(maxsize=None)
@@ -97,8 +113,11 @@ def list_manifests() -> list[str]:
 
 
 def load_manifest(name: str) -> Manifest:
-    """The manifest called ``name``; ``KeyError`` lists the known names if it does not exist."""
-    path = manifests_dir() / f"{name}.yaml"
+    """The manifest called ``name``; ``KeyError`` lists the known names if it does not exist.
+
+    ``ValueError`` for a name that is not plain (``../x``, ``/etc/x``): it could name a file elsewhere.
+    """
+    path = manifests_dir() / f"{check_dataset_name(name)}.yaml"
     if not path.is_file():
         raise KeyError(f"no manifest named {name!r}; known: {', '.join(list_manifests())}")
     return _load_cached(str(path), path.stat().st_mtime)

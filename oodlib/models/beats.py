@@ -24,6 +24,7 @@ the block input). A 10 s clip gives 998 frames, so 62 x 8 patches per layer.
 from __future__ import annotations
 
 import math
+import pickle
 import warnings
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -40,6 +41,35 @@ FBANK_MEAN = 15.41663
 FBANK_STD = 6.55582
 SAMPLE_RATE = 16000
 N_MELS = 128
+
+
+def load_weights(path: str | Path, map_location: str = "cpu", what: str = "checkpoint") -> Any:
+    """``torch.load`` with ``weights_only=True``: tensors and plain containers only, so no code runs.
+
+    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` naming it for a file that
+    holds other Python objects (refused without unpickling them) or is not a readable checkpoint.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} {path} does not exist")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        text = str(err)
+        if "Weights only load failed" not in text:
+            raise ValueError(f"{what} {path} is not a readable PyTorch checkpoint: {text.splitlines()[0]}") from None
+        detail = next((ln.strip() for ln in text.splitlines() if "Unsupported global" in ln), "")
+        detail = detail.split(" was not an allowed global")[0].replace("WeightsUnpickler error: ", "")
+        raise ValueError(
+            f"{what} {path} refused: it holds Python objects other than tensors and plain containers, which "
+            f"could run code when loaded ({detail or 'torch.load(weights_only=True) rejected it'}). Official "
+            "checkpoints hold only {'cfg': dict, 'model': state dict}; re-save a trusted file as such."
+        ) from None
+    except Exception as err:  # noqa: BLE001 - a malformed file can fail anywhere in the unpickler
+        raise ValueError(
+            f"{what} {path} is not a readable PyTorch checkpoint (truncated or another format): "
+            f"{type(err).__name__}: {err}"
+        ) from None
 
 
 @dataclass
@@ -302,11 +332,7 @@ class BEATs(nn.Module):
     @classmethod
     def from_checkpoint(cls, path: str | Path, map_location: str = "cpu") -> "BEATs":
         """Load an official ``{'cfg', 'model'}`` checkpoint strictly (every name and shape must match)."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"BEATs checkpoint {path} does not exist")
-        ckpt = torch.load(path, map_location=map_location, weights_only=False)
-        return cls.from_state(ckpt, source=str(path))
+        return cls.from_state(load_weights(path, map_location, what="BEATs checkpoint"), source=str(path))
 
     @classmethod
     def from_state(cls, ckpt: Any, source: str = "checkpoint") -> "BEATs":

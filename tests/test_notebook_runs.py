@@ -33,6 +33,24 @@ def test_tour_same_seed_gives_identical_results(root, tmp_path):
     assert rec_c["metrics"] != rec_a["metrics"]  # the seed really changes the run
 
 
+def test_tour_claims_have_intervals_and_can_be_rejudged_across_seeds(root, tmp_path):
+    """Every claim carries an interval; the saved scores re-judge it, alone or over two seeds."""
+    from oodlib.claims import judge, load_evidence
+    from oodlib.papers import tour
+
+    recs = [_run(root, tmp_path, f"s{s}", {"epochs": 20, "n_per_class": 150, "seed": s})[1] for s in (0, 1)]
+    for rec in recs:
+        assert rec["scores_file"] == "00_tour.scores.npz"
+        assert all(c["interval"] and c["n_seeds"] == 1 and c["id"].startswith("tour/") for c in rec["claims"])
+    evidence = [load_evidence(tmp_path / f"s{s}" / "rec" / "00_tour.scores.npz") for s in (0, 1)]
+    claim = tour.claims()[0]
+    again = judge(claim, evidence[0], seed=0)
+    first = recs[0]["claims"][0]
+    assert again.verdict == first["verdict"] and [again.interval.low, again.interval.high] == first["interval"]
+    both = judge(claim, evidence, seed=0)
+    assert both.interval.n_seeds == 2
+
+
 def test_plain_papermill_misspelt_parameter_fails_clearly(root, tmp_path):
     import papermill as pm
 

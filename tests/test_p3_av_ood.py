@@ -169,10 +169,40 @@ def test_feature_generator_trains_and_samples_deterministically():
     assert set(hist) == {"critic", "wasserstein", "rec", "emb"} and all(np.isfinite(v[0]) for v in hist.values())
 
 
+def test_trainers_do_not_depend_on_or_change_the_global_stream():
+    rng = np.random.default_rng(1)
+    y = np.repeat([0, 1, 2], 8)
+    xs = rng.standard_normal((24, 10)).astype(np.float32)
+    xu = rng.standard_normal((12, 10)).astype(np.float32)
+    text = np.eye(3, 300, dtype=np.float32)
+
+    def train_all():
+        det = p3.train_ood_detector(xs, y, xu, epochs=2, batch_size=8, hidden=(8, 4), seed=3, device="cpu")
+        emb = p3.train_embedding_model(xs, y, text, audio_dim=5, epochs=2, batch_size=8, seed=4, device="cpu")
+        gen, _ = p3.train_feature_generator(xs, y, text, epochs=1, batch_size=8, z_dim=4, critic_steps=1, seed=5,
+                                            device="cpu")
+        return [det.model, emb.model, gen.generator]
+
+    torch.manual_seed(0)
+    first = train_all()
+    torch.rand(100)  # whatever ran before ...
+    second = train_all()
+    for a, b in zip(first, second):  # ... each component's weights are the same
+        assert all(torch.equal(v, b.state_dict()[k]) for k, v in a.state_dict().items())
+    before = torch.random.get_rng_state()
+    train_all()
+    assert torch.equal(torch.random.get_rng_state(), before)  # and the caller's stream is untouched
+    with pytest.raises(ValueError, match="critic_steps"):
+        p3.train_feature_generator(xs, y, text, critic_steps=0, device="cpu")
+
+
 def test_entropy_matches_scipy():
     logits = torch.randn(5, 4)
     ref = scipy.stats.entropy(torch.softmax(logits, 1).numpy(), axis=1)
     assert np.allclose(p3.entropy(logits).numpy(), ref, atol=1e-6)
+    from oodlib.scores import softmax_entropy
+
+    assert p3.entropy is softmax_entropy  # the core scorer, not a copy
 
 
 @pytest.mark.parametrize("kind", ["entropy", "binary"])
@@ -284,7 +314,10 @@ def test_route_and_local_labels():
 
 
 def test_hparams_presets_follow_the_paper_and_reject_unknown_names():
-    assert (p3.hparams("UCF").det_lr, p3.hparams("UCF").det_batch) == (0.009, 16)
+    assert (p3.hparams("UCF").det_lr, p3.hparams("UCF").det_batch) == (0.0009, 16)  # the authors' code, not the text
+    from oodlib.papers.p3_av_ood.hparams import PAPER_TEXT_UCF_DET_LR
+
+    assert PAPER_TEXT_UCF_DET_LR == 0.009
     assert (p3.hparams("VGGSound").sc_lr, p3.hparams("VGGSound").sc_batch) == (0.008, 1024)
     assert p3.hparams("ActivityNet").n_syn_unseen == 1000
     assert p3.hparams("UCF", det_epochs=3).det_epochs == 3
@@ -312,3 +345,21 @@ def test_end_to_end_tiny_run_is_deterministic():
     t2 = p3t.table2(runs[0])
     assert list(t2.index) == ["Calibrated stacking", "OOD-binary", "OOD-entropy"]
     assert ((t2.values >= 0) & (t2.values <= 100)).all()
+
+
+def test_one_components_settings_never_change_another_component():
+    """Changing the detector's epochs leaves the generator, the seen MLP and both embedding models unchanged;
+    a different run seed changes them (each component draws from child_seed(seed, "p3/<component>"))."""
+    bench = synthetic_gzsl("UCF", AVFeatureSpec(n_train=6, n_eval=3), seed=0)
+    base = dict(gen_epochs=1, sc_epochs=2, uc_epochs=1, n_syn_unseen=5, det_batch=64)
+    a = p3.run_av_ood(bench, p3.hparams("UCF", det_epochs=1, **base), seed=0, device="cpu")
+    b = p3.run_av_ood(bench, p3.hparams("UCF", det_epochs=3, **base), seed=0, device="cpu")
+    assert not np.array_equal(a.test.scores["OOD-entropy"], b.test.scores["OOD-entropy"])  # the detector did change
+    np.testing.assert_array_equal(a.synthetic_unseen[0], b.synthetic_unseen[0])
+    for name in ("seen_mlp", "unseen_mlp", "seen_emb", "unseen_emb", "stacking_pred"):
+        np.testing.assert_array_equal(getattr(a.test, name), getattr(b.test, name))
+    for pa, pb in zip(a.seen_mlp.parameters(), b.seen_mlp.parameters()):
+        assert torch.equal(pa, pb)
+    np.testing.assert_array_equal(a.test.scores["Calibrated stacking"], b.test.scores["Calibrated stacking"])
+    c = p3.run_av_ood(bench, p3.hparams("UCF", det_epochs=1, **base), seed=1, device="cpu")
+    assert not np.array_equal(a.test.scores["Calibrated stacking"], c.test.scores["Calibrated stacking"])

@@ -125,12 +125,14 @@ class Verdict:
 
     def evidence_text(self) -> str:
         """One line: the parts, then the effect with its interval."""
-        bits = [f"{k} {v:.2f}" for k, v in self.parts.items()]
-        if self.interval is not None:
-            iv = self.interval
+        bits = [f"{k} {v:.2f}" for k, v in self.parts.items() if np.isfinite(v)]
+        iv = self.interval
+        if iv is not None and iv.defined:
             pct = f"{100 * iv.level:g}%"
             bits.append(f"effect {iv.point:+.2f} {self.claim.units}, {pct} CI [{iv.low:+.2f}, {iv.high:+.2f}]"
                         f" ({iv.n_seeds} seed{'s' if iv.n_seeds != 1 else ''})")
+        elif iv is not None and np.isfinite(iv.point):
+            bits.append(f"effect {iv.point:+.2f} {self.claim.units}, no interval")
         if self.reason:
             bits.append(self.reason)
         return "; ".join(bits) or self.verdict
@@ -142,7 +144,8 @@ class Verdict:
             "id": c.id, "claim": c.statement, "source": c.source, "verdict": self.verdict,
             "evidence": self.evidence_text(), "effect_label": c.label, "direction": c.direction,
             "margin": c.margin, "margin_reason": c.margin_reason, "units": c.units, "rule": c.rule(iv.level if iv else 0.95),
-            "parts": self.parts, "data": self.data, "evidence_set": c.evidence,
+            "parts": {k: v for k, v in self.parts.items() if np.isfinite(v)}, "data": self.data,
+            "evidence_set": c.evidence,
         }
         if iv is not None:
             out.update(effect=iv.point if np.isfinite(iv.point) else None,

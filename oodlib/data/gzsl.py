@@ -65,6 +65,11 @@ class GZSLBenchmark:
     stage2: GZSLStage
     source: str
 
+    @property
+    def note(self) -> str:
+        """What the data are, in words (the paper packages' common name for :attr:`source`)."""
+        return self.source
+
     def summary(self) -> dict[str, int]:
         """Class and sample counts per stage."""
         out = {}

@@ -23,6 +23,8 @@ the block input). A 10 s clip gives 998 frames, so 62 x 8 patches per layer.
 
 from __future__ import annotations
 
+import contextlib
+
 import math
 import pickle
 import warnings
@@ -35,6 +37,7 @@ import torch.nn.functional as F
 import torchaudio.compliance.kaldi as kaldi
 from torch import nn
 
+from ..seeding import seeded
 from .size import n_parameters  # noqa: F401  (re-exported: BEATs' 90M count)
 
 FBANK_MEAN = 15.41663
@@ -296,10 +299,7 @@ class BEATs(nn.Module):
         super().__init__()
         cfg = cfg or BEATS_BASE
         self.cfg = cfg
-        gen_state = torch.random.get_rng_state()
-        if seed is not None:
-            torch.manual_seed(seed)
-        try:
+        with seeded(seed) if seed is not None else contextlib.nullcontext():  # scoped: the caller's RNG is restored
             self.patch_embedding = nn.Conv2d(1, cfg.embed_dim, kernel_size=cfg.input_patch_size,
                                              stride=cfg.input_patch_size, bias=cfg.conv_bias)
             self.layer_norm = nn.LayerNorm(cfg.embed_dim)
@@ -308,9 +308,6 @@ class BEATs(nn.Module):
             self.encoder = TransformerEncoder(cfg)
             self._init_encoder()
             self.predictor = nn.Linear(cfg.encoder_embed_dim, cfg.predictor_class) if cfg.finetuned_model else None
-        finally:
-            if seed is not None:
-                torch.random.set_rng_state(gen_state)
         self.eval()
 
     def _init_encoder(self) -> None:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ...data.avca import load_avca_meta
 from ...data.gzsl import GZSLBenchmark, load_avca_benchmark
 from ...data.paths import dataset_dir
+from ...seeding import child_seed
 from ...synthetic.av_features import AVFeatureSpec, synthetic_gzsl
+
+if TYPE_CHECKING:
+    from .config import P3Config
 
 SOURCES = ("synthetic", "avca_meta", "avca")
 
@@ -33,3 +38,9 @@ def load_benchmark(data: str, dataset: str = "UCF", data_dir: str | Path | None 
     if data == "avca":
         return load_avca_benchmark(dataset_dir("avca_gzsl_features", data_dir), dataset)
     raise ValueError(f"parameter 'data' must be one of {SOURCES}, got {data!r}")
+
+
+def load(cfg: P3Config) -> GZSLBenchmark:
+    """The benchmark of a run (``.summary()``, ``.note``); synthetic draws use ``child_seed(seed, "p3/data")``."""
+    return load_benchmark(cfg.data, cfg.dataset, cfg.data_dir, child_seed(cfg.seed, "p3/data"),
+                          AVFeatureSpec(n_train=cfg.n_train, n_eval=cfg.n_eval))

@@ -20,9 +20,11 @@ class HParams:
     gen_rec_weight: float = 0.1
     gen_emb_weight: float = 0.01
     n_syn_unseen: int = 50  # synthetic features per unseen class for the detector
-    # OOD detector: MLP 512-128, 80 epochs
+    # OOD detector: MLP 512-128, 80 epochs. UCF learning rate: the paper's text says 0.009, the
+    # authors' configs (config/ucf_test.yaml, run_avood.sh) use 0.0009; we take the code's value,
+    # since 0.009 makes the detector collapse to a constant output (PAPER_TEXT_UCF_DET_LR)
     det_epochs: int = 80
-    det_lr: float = 0.009
+    det_lr: float = 0.0009
     det_batch: int = 16
     # seen classifier: MLP 512-256, 200 epochs
     sc_epochs: int = 200
@@ -39,6 +41,23 @@ class HParams:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def check(self) -> None:
+        """Raise :class:`~oodlib.params.ParameterError` for a value no training can use (0 epochs, lr <= 0, ...)."""
+        from ...config import at_least, positive
+
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name.endswith(("_epochs", "_batch")) or f.name == "n_syn_unseen":
+                at_least(f"overrides.{f.name}", v, 1)
+            elif f.name.endswith("_lr"):
+                positive(f"overrides.{f.name}", v)
+            elif f.name.startswith("dropout"):
+                at_least(f"overrides.{f.name}", v, 0.0, 0.95)
+            else:  # loss weights
+                at_least(f"overrides.{f.name}", v, 0.0)
+
+
+PAPER_TEXT_UCF_DET_LR = 0.009  # the paper's Sec. 4.2 value for UCF (almost surely a typo of 0.0009)
 
 PRESETS: dict[str, HParams] = {
     "UCF": HParams(),
@@ -57,4 +76,6 @@ def hparams(name: str, **overrides) -> HParams:
     unknown = sorted(set(overrides) - known)
     if unknown:
         raise ValueError(f"unknown hyperparameters {unknown}; known: {sorted(known)}")
-    return replace(PRESETS[name], **overrides)
+    hp = replace(PRESETS[name], **overrides)
+    hp.check()
+    return hp

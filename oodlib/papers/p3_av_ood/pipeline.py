@@ -22,6 +22,7 @@ from ...data.gzsl import GZSLBenchmark, GZSLStage
 from ...metrics.binary import auroc, roc_points
 from ...metrics.gzsl import gzsl_metrics, harmonic_mean, mean_class_accuracy
 from ...models import MLPClassifier
+from ...seeding import child_seed, seeded
 from ...training import predict, train_classifier
 from .detector import OODDetector, train_ood_detector
 from .embedding import ALL_TERMS, EmbeddingClassifier, train_embedding_model
@@ -133,8 +134,10 @@ class AVOODRun:
 
 def _train_mlp(x: np.ndarray, y_local: np.ndarray, n: int, epochs: int, lr: float, batch: int, seed: int,
                device: str, desc: str) -> MLPClassifier:
-    model = MLPClassifier(x.shape[1], n, hidden=(512, 256), dropout=0.1, negative_slope=0.2)
-    train_classifier(model, x, y_local, epochs=epochs, lr=lr, batch_size=batch, seed=seed, device=device, desc=desc)
+    with seeded(child_seed(seed, "init")):  # initial weights depend on this component's seed only
+        model = MLPClassifier(x.shape[1], n, hidden=(512, 256), dropout=0.1, negative_slope=0.2)
+    train_classifier(model, x, y_local, epochs=epochs, lr=lr, batch_size=batch, seed=child_seed(seed, "train"),
+                     device=device, desc=desc)
     return model
 
 
@@ -151,24 +154,39 @@ def train_embedding(stage: GZSLStage, bench: GZSLBenchmark, hp: HParams, seed: i
                                  seed=seed, device=device)
 
 
+COMPONENTS = ("generator", "generator/sample", "detector/entropy", "detector/binary", "seen_mlp", "unseen_mlp",
+              "embedding/stage2", "embedding/stage1")
+
+
+def component_seeds(seed: int) -> dict[str, int]:
+    """One independent seed per component, derived by name (``child_seed(seed, "p3/<component>")``).
+
+    Each component's initial weights and training randomness depend on its own seed only, so
+    changing one component's settings (say the detector's epochs) leaves the others unchanged.
+    """
+    return {c: child_seed(seed, f"p3/{c}") for c in COMPONENTS}
+
+
 def run_av_ood(bench: GZSLBenchmark, hp: HParams, seed: int = 0, device: str = "auto") -> AVOODRun:
     """Train the generator, both detectors, the seen MLP, the unseen classifiers and the stage-1 model."""
     st = bench.stage2
     seen, unseen = st.seen_classes, st.unseen_classes
+    sd = component_seeds(seed)
     gen, hist = train_feature_generator(st.train_x, st.train_y, bench.text, hp.gen_epochs, hp.gen_lr, hp.gen_batch,
-                                        hp.gen_rec_weight, hp.gen_emb_weight, seed=seed, device=device)
-    xu, yu = gen.sample(unseen, hp.n_syn_unseen, seed=seed + 1)
+                                        hp.gen_rec_weight, hp.gen_emb_weight, seed=sd["generator"], device=device)
+    xu, yu = gen.sample(unseen, hp.n_syn_unseen, seed=sd["generator/sample"])
     y_local = local_labels(st.train_y, seen)
     detectors = {k: train_ood_detector(st.train_x, y_local, xu, kind=k, epochs=hp.det_epochs, lr=hp.det_lr,
-                                       batch_size=hp.det_batch, seed=seed, device=device)
+                                       batch_size=hp.det_batch, seed=sd[f"detector/{k}"], device=device)
                  for k in ("entropy", "binary")}
-    seen_mlp = _train_mlp(st.train_x, y_local, len(seen), hp.sc_epochs, hp.sc_lr, hp.sc_batch, seed, device, "seen MLP")
-    unseen_mlp = _train_mlp(xu, local_labels(yu, unseen), len(unseen), hp.sc_epochs, hp.sc_lr, hp.sc_batch, seed,
-                            device, "unseen MLP")
-    emb = train_embedding(st, bench, hp, seed, device)
+    seen_mlp = _train_mlp(st.train_x, y_local, len(seen), hp.sc_epochs, hp.sc_lr, hp.sc_batch, sd["seen_mlp"], device,
+                          "seen MLP")
+    unseen_mlp = _train_mlp(xu, local_labels(yu, unseen), len(unseen), hp.sc_epochs, hp.sc_lr, hp.sc_batch,
+                            sd["unseen_mlp"], device, "unseen MLP")
+    emb = train_embedding(st, bench, hp, sd["embedding/stage2"], device)
     # calibrated stacking: beta from the stage-1 validation split (AVCA protocol)
     s1 = bench.stage1
-    emb1 = train_embedding(s1, bench, hp, seed, device)
+    emb1 = train_embedding(s1, bench, hp, sd["embedding/stage1"], device)
     c1 = s1.all_classes
     beta, beta_hm = choose_beta(emb1.distances(s1.seen_x, c1), s1.seen_y, emb1.distances(s1.unseen_x, c1),
                                 s1.unseen_y, c1, s1.seen_classes)
@@ -249,7 +267,7 @@ def entropy_threshold_sweep(run: AVOODRun, n: int = 60) -> dict[str, np.ndarray]
 
 
 __all__ = [
-    "AVOODRun", "BETAS", "TestPredictions", "av_ood_metrics", "calibrated_stacking", "choose_beta",
+    "AVOODRun", "BETAS", "COMPONENTS", "TestPredictions", "component_seeds", "av_ood_metrics", "calibrated_stacking", "choose_beta",
     "detection_auc", "detector_table_row", "entropy_threshold_sweep", "gzsl_from_routing", "harmonic_mean",
     "local_labels", "operating_point", "route", "run_av_ood", "seen_accuracy", "stacking_metrics",
     "stacking_score", "train_embedding", "unseen_accuracy",

@@ -120,3 +120,42 @@ def test_folder_setting_reads_user_sets(tmp_path):
     assert s.train.classes == ["cat", "dog"] and s.train.audio.shape == (4, 16000) and len(s.test) == 4
     ood = p1.folder_ood_set(tmp_path / "test", "mine")
     assert len(ood) == 4 and ood.classes == ["mine"]
+
+
+def test_an_ood_set_may_be_a_flat_or_nested_folder_at_any_rate(tmp_path):
+    """An OOD set has no classes: a flat folder (and nested ones) of audio at any sample rate is accepted."""
+    import soundfile as sf
+
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    sf.write(flat / "a.wav", np.zeros(8000), 8000)
+    sf.write(flat / "b.flac", np.zeros(44100 // 2), 44100)
+    (flat / "deeper" / "more").mkdir(parents=True)
+    sf.write(flat / "deeper" / "more" / "c.wav", np.zeros(4000), 16000)
+    (flat / "notes.txt").write_text("not audio")
+    with pytest.warns(UserWarning, match="1 non-audio"):
+        ood = p1.folder_ood_set(flat, "mine")
+    assert len(ood) == 3 and ood.audio.shape == (3, 16000)
+    assert sorted(ood.meta.group) == [".", ".", "deeper/more"]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="holds no audio files"):
+        p1.folder_ood_set(tmp_path / "empty", "none")
+
+
+def test_audio_sets_are_writable_and_ood_sets_count_their_own_classes():
+    import warnings
+
+    import pandas as pd
+
+    from oodlib.data.audioset import AudioSet
+
+    labels = pd.Series([-1, -1, -1], dtype="int64").to_numpy()
+    labels.flags.writeable = False  # what pandas' copy-on-write hands over
+    s = AudioSet(np.zeros((3, 16000), np.float32), labels, ["yes", "no"], 16000,
+                 pd.DataFrame({"label": ["_unknown_"] * 3, "word": ["bed", "cat", "bed"]}), "unknown words")
+    assert s.labels.flags.writeable and s.audio.flags.writeable
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        torch.as_tensor(s.labels)  # no "not writable" warning
+    assert p1.ood_class_count(s) == 2  # the unknown set's own words, not the 2 ID classes
+    assert p1.ood_class_count(AudioSet(np.zeros((1, 10), np.float32), np.zeros(1, np.int64), ["x"], 16000)) == "-"

@@ -29,6 +29,11 @@ class AudioSet:
     name: str = ""
 
     def __post_init__(self) -> None:
+        # loaders hand over read-only views (pandas' copy-on-write); torch warns on them at every
+        # training run, so make the arrays writable once, here
+        for name in ("audio", "labels"):
+            arr = np.asarray(getattr(self, name))
+            setattr(self, name, arr if arr.flags.writeable else arr.copy())
         if self.audio.ndim != 2:
             raise ValueError(f"audio must have shape (n, num_samples), got {self.audio.shape}")
         if self.labels.shape != (self.audio.shape[0],):

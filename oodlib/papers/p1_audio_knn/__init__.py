@@ -26,21 +26,22 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import scores as sc
-from ..augment import ShiftAndGain
-from ..data.audio import load_clips
-from ..data.audioset import AudioSet
-from ..data.folders import folder_dataset
-from ..data.speech_commands import SILENCE, TEN_WORDS, UNKNOWN, load_speech_commands, speaker_disjoint_split
-from ..device import resolve_device
-from ..frontends import LogMel
-from ..knn import KNNScorer
-from ..metrics import ood_report
-from ..models import EfficientNetB0, MobileNetV1
-from ..synthetic import vocab
-from ..synthetic.sounds import make_sounds
-from ..synthetic.speech import SpeechSetSpec, synth_speech_set
-from ..training import TrainHistory, predict, train_classifier
+from ... import scores as sc
+from ...augment import ShiftAndGain
+from ...data.audio import load_clips
+from ...data.audioset import AudioSet
+from ...data.folders import audio_files, folder_dataset
+from ...data.speech_commands import SILENCE, TEN_WORDS, UNKNOWN, load_speech_commands, speaker_disjoint_split
+from ...device import resolve_device
+from ...frontends import LogMel
+from ...knn import KNNScorer
+from ...metrics import ood_report
+from ...models import EfficientNetB0, MobileNetV1
+from ...seeding import child_seed, seeded
+from ...synthetic import vocab
+from ...synthetic.sounds import make_sounds
+from ...synthetic.speech import SpeechSetSpec, synth_speech_set
+from ...training import TrainHistory, infer, predict, train_classifier
 
 SAMPLE_RATE, CLIP_SAMPLES = 16000, 16000
 METHODS = ("MSP", "ODIN", "GradNorm", "kNN")
@@ -85,51 +86,62 @@ def synthetic_id_setting(name: str, n_classes: int, clips_per_class: int, seed: 
                          test_fraction: float = 0.3, k: int | None = None) -> IDSetting:
     """``"keywords"`` (English keywords, for MSWC Micro-EN) or ``"vocal sounds"`` (for VocalSound).
 
-    Train and test are speaker-disjoint (30 pseudo-speakers, 30% held out by default).
+    Train and test are speaker-disjoint (30 pseudo-speakers, 30% held out by default). The
+    clips are generated with ``child_seed(seed, "p1/data/<name>")``; the split uses ``seed``.
     """
+    if clips_per_class < 1:
+        raise ValueError(f"clips_per_class must be >= 1, got {clips_per_class}")
     if name == "keywords":
         if not 2 <= n_classes <= len(vocab.EN_KEYWORDS):
             raise ValueError(f"n_classes must be in [2, {len(vocab.EN_KEYWORDS)}] for keywords, got {n_classes}")
-        spec = SpeechSetSpec(texts=vocab.EN_KEYWORDS[:n_classes], n_per_class=clips_per_class, seed=seed)
+        spec = SpeechSetSpec(texts=vocab.EN_KEYWORDS[:n_classes], n_per_class=clips_per_class,
+                             seed=child_seed(seed, "p1/data/keywords"))
         default_k = 5
     elif name == "vocal sounds":
         classes = tuple(VOCALISATIONS)[: max(2, min(n_classes, len(VOCALISATIONS)))]
         spec = SpeechSetSpec(texts=tuple(VOCALISATIONS[c] for c in classes), classes=classes,
-                             n_per_class=clips_per_class, seed=seed + 1)
+                             n_per_class=clips_per_class, seed=child_seed(seed, "p1/data/vocal sounds"))
         default_k = 100
     else:
         raise ValueError(f"unknown synthetic ID setting {name!r}: use 'keywords' or 'vocal sounds'")
     full = synth_speech_set(spec, name=name)
     train, test = _split_by_speaker(full, test_fraction, seed)
+    if not (len(train) and len(test)):
+        raise ValueError(f"{name}: {clips_per_class} clips per class leave the speaker-disjoint "
+                         f"{'test' if len(train) else 'training'} split empty; use more clips per class")
     return IDSetting(name, train, test, k or default_k)
 
 
 def synthetic_ood_suite(n_per_set: int, seed: int) -> dict[str, AudioSet]:
     """Six synthetic OOD sets mirroring the paper's categories (see :data:`STANDS_IN_FOR`).
 
-    Speakers are drawn from pools disjoint from the ID settings' (offset 100+).
+    Speakers are drawn from pools disjoint from the ID settings' (offset 100+). Each set is
+    generated with ``child_seed(seed, "p1/ood/<set>")`` (one per language for "other languages").
     """
+    if n_per_set < 1:
+        raise ValueError(f"n_per_set (clips per OOD set) must be >= 1, got {n_per_set}")
     def per_class(n_classes: int) -> int:
         return max(1, int(np.ceil(n_per_set / n_classes)))
 
-    def speech(texts, offset, language="en", **kw) -> AudioSet:
+    def speech(name, texts, offset, language="en", **kw) -> AudioSet:
         return synth_speech_set(SpeechSetSpec(texts=tuple(texts), language=language, n_per_class=per_class(len(texts)),
-                                              speaker_offset=offset, seed=seed + offset, **kw))
+                                              speaker_offset=offset, seed=child_seed(seed, f"p1/ood/{name}"), **kw))
 
     langs = [synth_speech_set(SpeechSetSpec(texts=(text,), language=lang, n_per_class=per_class(6), speaker_offset=600,
-                                            seed=seed + 600 + i), name=lang)
-             for i, (lang, text) in enumerate(vocab.LANGUAGE_ID_SENTENCES.items())]
+                                            seed=child_seed(seed, f"p1/ood/other languages/{lang}")), name=lang)
+             for lang, text in vocab.LANGUAGE_ID_SENTENCES.items()]
     lang_audio = np.concatenate([s.audio for s in langs])
     suite = {
-        "keywords (Spanish)": speech(vocab.ES_KEYWORDS, 100, language="es"),
-        "other words": speech(vocab.SPEECH_COMMANDS_WORDS, 200),
-        "environmental sounds": make_sounds(n_per_class=per_class(8), seed=seed + 300),
-        "emotional speech": speech(vocab.EMOTION_SENTENCES, 400, rate_wpm=(110, 300), pitch=(5, 95), intonation=(80, 100)),
-        "command phrases": speech(vocab.COMMAND_PHRASES, 500),
+        "keywords (Spanish)": speech("keywords (Spanish)", vocab.ES_KEYWORDS, 100, language="es"),
+        "other words": speech("other words", vocab.SPEECH_COMMANDS_WORDS, 200),
+        "environmental sounds": make_sounds(n_per_class=per_class(8), seed=child_seed(seed, "p1/ood/environmental sounds")),
+        "emotional speech": speech("emotional speech", vocab.EMOTION_SENTENCES, 400, rate_wpm=(110, 300), pitch=(5, 95),
+                                   intonation=(80, 100)),
+        "command phrases": speech("command phrases", vocab.COMMAND_PHRASES, 500),
         "other languages": AudioSet(lang_audio, np.repeat(np.arange(6), per_class(6)), list(vocab.LANGUAGE_ID_SENTENCES),
                                     SAMPLE_RATE),
     }
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(child_seed(seed, "p1/ood/subsets"))
     out = {}
     for name, s in suite.items():  # exactly n_per_set clips per set, chosen with the seed
         pick = np.sort(rng.choice(len(s), size=min(n_per_set, len(s)), replace=False))
@@ -146,6 +158,8 @@ def speech_commands_setting(root: str | Path, seed: int, test_fraction: float = 
     split speaker-disjointly with ``seed``. ``max_per_class`` caps clips per word
     (chosen with the seed) to bound the run time.
     """
+    if max_per_class is not None and max_per_class < 0:
+        raise ValueError(f"max_per_class must be >= 0 (0 or None = all), got {max_per_class}")
     df = load_speech_commands(root)
     if df.attrs["layout"] == "test":
         ids = df[df.label.isin(TEN_WORDS)].copy()
@@ -173,7 +187,7 @@ def speech_commands_setting(root: str | Path, seed: int, test_fraction: float = 
 
 def long_clips_as_seconds(paths: list[Path], n_crops: int, name: str) -> AudioSet:
     """Read long files and cut each into ``n_crops`` evenly spaced one-second windows."""
-    from ..data.audio import read_audio
+    from ...data.audio import read_audio
 
     windows = []
     for p in paths:
@@ -194,21 +208,30 @@ def folder_setting(train_dir: str | Path, test_dir: str | Path, k: int = 5, name
     return IDSetting(name, make(train_df, f"{name} train"), make(test_df, f"{name} test"), k)
 
 
+def ood_class_count(audio_set: AudioSet) -> int | str:
+    """An OOD set's own number of classes (words, sounds) from its metadata, or ``"-"`` when it has none.
+
+    An OOD set's ``classes`` are not its own (Speech Commands' unknown words carry the ID
+    classes with label -1), so they are never counted.
+    """
+    for column in ("word", "text", "category", "label"):
+        if column in audio_set.meta.columns:
+            return int(audio_set.meta[column].nunique())
+    return "-"
+
+
 def folder_ood_set(folder: str | Path, name: str) -> AudioSet:
-    """Every audio file under a folder-per-class tree as one OOD set."""
-    df = folder_dataset(folder)
+    """Every audio file under ``folder`` as one OOD set: flat, nested or class folders, any sample rate."""
+    df = audio_files(folder)
     return AudioSet(load_clips(df.path, SAMPLE_RATE, CLIP_SAMPLES, desc=name), np.zeros(len(df), np.int64),
                     [name], SAMPLE_RATE, df, name)
 
 
-@torch.no_grad()
 def logmel_inputs(audio_set: AudioSet, batch_size: int = 256) -> torch.Tensor:
-    """Log-mel model inputs (n, 1, 64, 98) for one-second clips (P1's front end)."""
+    """Log-mel model inputs (n, 1, 64, 98) for one-second clips (P1's front end), on the CPU."""
     if audio_set.audio.shape[1] != CLIP_SAMPLES:
         raise ValueError(f"{audio_set.name}: clips must be {CLIP_SAMPLES} samples, got {audio_set.audio.shape[1]}")
-    fe = LogMel()
-    wav = torch.from_numpy(audio_set.audio)
-    return torch.cat([fe(wav[i : i + batch_size]) for i in range(0, len(wav), batch_size)])[:, None]
+    return torch.from_numpy(infer(LogMel(), audio_set.audio, batch_size, device="cpu"))[:, None]
 
 
 def make_model(arch: str, n_classes: int) -> torch.nn.Module:
@@ -227,9 +250,11 @@ def train_model(arch: str, x_train: torch.Tensor, y_train: np.ndarray, n_classes
 
     ``augment`` adds random time shifts and level offsets (:class:`~oodlib.augment.ShiftAndGain`);
     P1 does not mention augmentation, but the short CPU runs generalise poorly without it.
+    Randomness: initial weights from ``seeded(child_seed(seed, "p1/<arch>/init"))``; batch
+    order, augmentation and dropout from ``seed`` (:func:`~oodlib.training.train_classifier`).
     """
-    torch.manual_seed(seed)
-    model = make_model(arch, n_classes)
+    with seeded(child_seed(seed, f"p1/{arch}/init")):
+        model = make_model(arch, n_classes)
     hist = train_classifier(model, x_train, y_train, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
                             device=device, desc=f"train {arch}", augment=ShiftAndGain() if augment else None)
     return model, hist
@@ -297,7 +322,10 @@ def paper_names(table: pd.DataFrame) -> pd.DataFrame:
 
 def k_sweep(train_feats: np.ndarray, id_feats: np.ndarray, ood_feats: Mapping[str, np.ndarray],
             ks: list[int]) -> pd.DataFrame:
-    """Average FPR95 / AUROC (percent, ID positive) of kNN over the OOD sets for each k."""
+    """Average FPR95 / AUROC (percent, ID positive) of kNN over the OOD sets for each k.
+
+    Values of k larger than the bank are skipped; ``ValueError`` when none is left.
+    """
     rows = []
     for k in ks:
         if k > len(train_feats):
@@ -306,4 +334,7 @@ def k_sweep(train_feats: np.ndarray, id_feats: np.ndarray, ood_feats: Mapping[st
         s_id = knn.score(id_feats)
         reps = [ood_report(s_id, knn.score(f), positive="id", percent=True) for f in ood_feats.values()]
         rows.append({"k": k, "FPR95": np.mean([r["fpr"] for r in reps]), "AUROC": np.mean([r["auroc"] for r in reps])})
+    if not rows:
+        raise ValueError(f"k sweep: every k in {list(ks)} exceeds the {len(train_feats)} training features "
+                         "(or none was given); pass smaller values of k")
     return pd.DataFrame(rows).set_index("k")

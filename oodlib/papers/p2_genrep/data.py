@@ -24,6 +24,7 @@ import pandas as pd
 
 from ...data.dcase import load_dcase
 from ...data.paths import dataset_dir
+from ...seeding import child_seed
 from ...synthetic.machines import MACHINE_TYPES, write_machine_dataset
 
 SOURCES_2023 = ("synthetic", "dcase2023t2_dev_mini", "dcase2023t2_dev", "dcase2023t2_eval")
@@ -87,7 +88,8 @@ def load_domain_shift(source: str, data_dir: str | None, work_dir: str | Path, s
     if source == "synthetic":
         _need_types(machines, "machines")
         root = write_machine_dataset(Path(work_dir) / "dcase2023_synthetic", "dcase2023", tuple(machines), n_source,
-                                     n_target, n_test, 1, duration, anomaly_db, seed)
+                                     n_target, n_test, 1, duration, anomaly_db,
+                                     child_seed(seed, "p2/domain_shift_data"))
         clips = load_dcase(root)
         note = (f"synthetic machine sounds ({len(machines)} machine types; per machine {n_source} source and {n_target} "
                 f"target training clips, {4 * n_test} test clips of {duration:g} s; anomalies at {anomaly_db:g} dB; seed {seed}). "
@@ -113,7 +115,8 @@ def load_low_shot(source: str, data_dir: str | None, work_dir: str | Path, seed:
     if source == "synthetic":
         _need_types(machines, "lowshot_machines")
         root = write_machine_dataset(Path(work_dir) / "dcase2020_synthetic", "dcase2020", tuple(machines), n_train, 0,
-                                     n_test, n_sections, duration, anomaly_db, seed + 1)
+                                     n_test, n_sections, duration, anomaly_db,
+                                     child_seed(seed, "p2/lowshot_data"))
         clips = load_dcase(root)
         note = (f"synthetic machine sounds in the DCASE2020 layout ({len(machines)} machine types x {n_sections} sections; "
                 f"{n_sections * n_train} training and {2 * n_sections * n_test} test clips per machine).")

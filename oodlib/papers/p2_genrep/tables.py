@@ -126,8 +126,3 @@ def layer_curve(results: pd.DataFrame, variants: dict[str, tuple[int, str]]) -> 
     df = pd.DataFrame(out)
     df.index.name = "layer"
     return df
-
-
-def as_metrics(df: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """Table rows as a results-record mapping, leaving out the cells a run could not fill (NaN)."""
-    return {str(r): row.dropna().to_dict() for r, row in df.iterrows()}

@@ -224,10 +224,22 @@ def build_model(arch: str, n_classes: int, image_size: tuple[int, int], **kwargs
 
 
 def load_checkpoint(model: nn.Module, path: str) -> nn.Module:
-    """Load a state dict (or ``{"model": state_dict}``) saved from the same architecture, strictly."""
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    """Load a state dict (or ``{"model": state_dict}``) saved from the same architecture, strictly.
+
+    Reads with ``weights_only=True`` (:func:`oodlib.models.beats.load_weights`): no code runs.
+    Every error names the checkpoint: ``FileNotFoundError`` for a missing file, ``ValueError``
+    for an unreadable or refused file, one that holds no state dict, or one of another architecture.
+    """
+    from ...models.beats import load_weights
+
+    what = f"{type(model).__name__} checkpoint"
+    state = load_weights(path, "cpu", what=what)
     if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict):
         state = state["model"]
+    if not (isinstance(state, dict) and state and all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                                       for k, v in state.items())):
+        raise ValueError(f"{what} {path} holds no state dict (a mapping of parameter names to tensors, "
+                         f"or {{'model': state_dict}}); found {type(state).__name__}")
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as err:

@@ -147,3 +147,43 @@ def test_bad_parameters():
         metrics.pauc(y, s, max_fpr=1.5)
     with pytest.raises(ValueError, match="positive"):
         metrics.ood_report([1.0], [2.0], positive="in")
+
+
+def reference_p5_fpr95(y_true: np.ndarray, y_score: np.ndarray, tpr: float = 0.95) -> float:
+    """Transcription of the P5 reference code (dense-ood-knns): ``roc_curve``, then ``argmin |tpr - 0.95|``."""
+    fpr, tpr_curve, _ = skm.roc_curve(y_true, y_score)
+    return fpr[np.argmin(np.abs(tpr_curve - tpr))]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_roc_argmin_matches_p5_reference_on_tie_heavy_problems(seed):
+    rng = np.random.default_rng(seed)
+    n = 40  # ~20 positives: ties between thresholds with the same closest TPR are common
+    y = rng.integers(0, 2, n)
+    y[:2] = [0, 1]
+    s = np.round(rng.normal(size=n) + y, 0)
+    assert metrics.fpr_at_tpr(y, s, method="roc_argmin") == reference_p5_fpr95(y, s)
+    assert metrics.fpr_at_tpr(y, s, method="closest") == pytest.approx(reference_fpr_at_recall(y, s, 0.95), abs=1e-12)
+
+
+def test_the_two_closest_rules_differ_on_ties():
+    """Ten positives: TPR 0.9 and 1.0 are equally close to 0.95; P1's rule takes the higher FPR, P5's the lower."""
+    y = np.r_[np.ones(10, int), np.zeros(10, int)]
+    s = np.r_[np.arange(10, 0, -1), np.arange(10)] + 0.5 * np.r_[np.zeros(10), np.ones(10)]
+    p1, p5 = metrics.fpr_at_tpr(y, s, method="closest"), metrics.fpr_at_tpr(y, s, method="roc_argmin")
+    assert p1 == pytest.approx(reference_fpr_at_recall(y, s, 0.95)) and p5 == reference_p5_fpr95(y, s)
+    assert p5 < p1
+
+
+def test_pixel_metrics_use_p5s_rule_by_default():
+    from oodlib.metrics import PixelOODMetrics
+
+    rng = np.random.default_rng(0)
+    lab = (rng.random((2, 6, 7)) < 0.3).astype(np.uint8)
+    sc = np.round(rng.normal(size=lab.shape) + lab, 0)
+    acc = PixelOODMetrics()
+    for a, b in zip(sc, lab):
+        acc.update(a, b)
+    assert acc.compute()["fpr95"] == reference_p5_fpr95(lab.ravel(), sc.ravel())
+    with pytest.raises(ValueError, match="fpr_method"):
+        PixelOODMetrics(fpr_method="nearest")

@@ -30,9 +30,14 @@ class PixelOODMetrics:
     Memory: 5 bytes per valid pixel (float32 score + bool label).
     """
 
-    def __init__(self, ignore_label: int = 255, tpr: float = 0.95) -> None:
+    def __init__(self, ignore_label: int = 255, tpr: float = 0.95, fpr_method: str = "roc_argmin") -> None:
+        """``fpr_method``: the FPR95 tie rule (:func:`oodlib.metrics.binary.fpr_at_tpr`); the default is
+        P5's reference rule, ``"roc_argmin"``."""
+        if fpr_method not in binary.FPR_METHODS:
+            raise ValueError(f"fpr_method must be one of {binary.FPR_METHODS}, got {fpr_method!r}")
         self.ignore_label = ignore_label
         self.tpr = tpr
+        self.fpr_method = fpr_method
         self._scores: list[np.ndarray] = []
         self._labels: list[np.ndarray] = []
 
@@ -69,6 +74,6 @@ class PixelOODMetrics:
         y = np.concatenate(self._labels).astype(int)
         return {
             "ap": binary.aupr(y, s),
-            "fpr95": binary.fpr_at_tpr(y, s, tpr=self.tpr),
+            "fpr95": binary.fpr_at_tpr(y, s, tpr=self.tpr, method=self.fpr_method),
             "auroc": binary.auroc(y, s),
         }

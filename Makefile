@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv test test-fast book book-real clean
+.PHONY: venv test test-fast book book-real book-smoke clean
 
 venv: $(STAMP)
 
@@ -29,6 +29,11 @@ book: venv
 book-real: venv
 	@test -n "$(OODLIB_DATA_DIR)" || { echo "set OODLIB_DATA_DIR to your data folder, e.g. OODLIB_DATA_DIR=../shared/data make book-real"; exit 1; }
 	$(VENV)/bin/oodlib book --profile real
+
+book-smoke: venv
+	@test -n "$(OODLIB_DATA_DIR)" || { echo "set OODLIB_DATA_DIR to your data folder, e.g. OODLIB_DATA_DIR=../shared/data make book-smoke"; exit 1; }
+	$(VENV)/bin/oodlib book --profile real-smoke --benchmark none
+	$(VENV)/bin/oodlib check-records _build/real-smoke/records --smoke
 
 clean:
 	rm -rf _build

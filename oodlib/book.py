@@ -86,9 +86,12 @@ def results_markdown(records: list[dict[str, Any]]) -> str:
 
 def collect_records(rec_dir: Path, root: Path) -> list[dict[str, Any]]:
     """This build's records, plus those of the project's other builds (``_build/records``,
-    ``_build/<profile>/records``), each marked with the build it came from."""
+    ``_build/<profile>/records``) and sweeps (``_build/sweeps/<name>/records``: one summary record
+    per sweep, its claims judged over every seed), each marked with the folder it came from."""
     records = load_records(rec_dir) if rec_dir.is_dir() else []
-    for folder in sorted({root / "_build" / "records", *(root / "_build").glob("*/records")}):
+    found = {root / "_build" / "records", *(root / "_build").glob("*/records"),
+             *(root / "_build" / "sweeps").glob("*/records")}
+    for folder in sorted(found):
         if folder.resolve() == rec_dir.resolve() or not folder.is_dir():
             continue
         try:
@@ -173,7 +176,8 @@ def build_book(root: str | Path = ".", profile: str = "default", build_dir: str 
             continue
         t = time.perf_counter()
         print(f"[oodlib book] running {stem} ({profile} profile) ...", flush=True)
-        run_notebook(root / f"{entry}.ipynb", params.get(stem, {}), output_dir=executed, records_dir=rec_dir)
+        run_notebook(root / f"{entry}.ipynb", params.get(stem, {}), output_dir=executed, records_dir=rec_dir,
+                     profile=profile)
         print(f"[oodlib book] {stem} done in {time.perf_counter() - t:.1f} s", flush=True)
     if benchmark is not None:
         from .benchmark import run_benchmark

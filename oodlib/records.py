@@ -96,6 +96,9 @@ class RunRecord:
 
     def __init__(self, notebook: str, parameters: Mapping[str, Any], seed: int, data_source: str,
                  title: str = "", data_note: str = "") -> None:
+        #: the build profile this run belongs to (``oodlib book`` sets ``$OODLIB_PROFILE``); a profile
+        #: whose name ends in ``-smoke`` marks every verdict as a smoke test, never as evidence
+        self.profile = os.environ.get("OODLIB_PROFILE", "")
         self.notebook = notebook
         self.title = title
         self.parameters = dict(parameters)
@@ -105,6 +108,7 @@ class RunRecord:
         self.metrics: dict[str, Any] = {}
         self.claims: list[dict[str, Any]] = []
         self.evidence: list[Any] = []  # oodlib.claims.Evidence sets, written to <notebook>.scores.npz
+        self.unfit: list[str] = []  # reasons this run cannot judge its point-comparison claims
         self.stages: dict[str, float] = {}
         self.device = ""
         self._t0 = time.perf_counter()
@@ -129,15 +133,39 @@ class RunRecord:
 
         self.add_metrics(as_record(table), prefix=prefix)
 
-    def add_claim(self, claim: str, verdict: str, evidence: str) -> None:
+    def require_learned(self, model: str, accuracy: float, chance: float, min_above: float = 0.1) -> bool:
+        """Mark the run unfit to judge claims when ``model``'s ID accuracy is within ``min_above`` of chance.
+
+        Accuracies are fractions. Every later :meth:`add_claim` then records "inconclusive" with
+        the reason (a model that did not learn says nothing about the methods built on it).
+        Returns True when the model learned.
+        """
+        if accuracy < chance + min_above:
+            self.unfit.append(f"{model}: ID accuracy {100 * accuracy:.1f}% is within {100 * min_above:.0f} points "
+                              f"of chance ({100 * chance:.1f}%), the model did not learn")
+            return False
+        return True
+
+    @property
+    def smoke(self) -> bool:
+        """True in a smoke-test profile (name ending in ``-smoke``): verdicts are not evidence."""
+        return is_smoke_profile(self.profile)
+
+    def add_claim(self, claim: str, verdict: str, evidence: str, data: str | None = None) -> None:
         """Record a claim judged by a point comparison in the notebook (no interval).
 
+        ``data``: the data the claim was judged on (default: the record's ``data_source``); a
+        claim judged on synthetic data inside a real-data run must say so here.
         Kept for the notebooks not yet moved to :mod:`oodlib.claims`; new code declares
         claims there and records them with :meth:`add_verdicts`.
         """
         if verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
-        self.claims.append({"claim": claim, "verdict": verdict, "evidence": evidence})
+        entry = {"claim": claim, "verdict": verdict, "evidence": evidence, "data": data or self.data_source}
+        if self.unfit:  # see require_learned
+            entry.update(verdict="inconclusive", reason="; ".join(self.unfit),
+                         evidence=f"{evidence}; not judged: {'; '.join(self.unfit)}")
+        self.claims.append(entry)
 
     def add_verdicts(self, verdicts: Any) -> None:
         """Record judged claims (:class:`oodlib.claims.Verdict`: verdict, effect, interval, rule)."""
@@ -161,7 +189,9 @@ class RunRecord:
             "data_source": self.data_source,
             "data_note": self.data_note,
             "metrics": self.metrics,
-            "claims": self.claims,
+            "claims": [{**c, "smoke": True} if self.smoke else c for c in self.claims],
+            **({"profile": self.profile} if self.profile else {}),
+            **({"smoke": True} if self.smoke else {}),
             **({"scores_file": f"{self.notebook}.scores.npz"} if self.evidence else {}),
             "timings": {"total_s": time.perf_counter() - self._t0, "stages": dict(self.stages),
                         "peak_rss_mb": peak_rss_mb()},
@@ -190,6 +220,29 @@ class RunRecord:
         tmp.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n", encoding="utf-8")
         tmp.replace(path)
         return path
+
+
+def is_smoke_profile(profile: str) -> bool:
+    """A profile whose name ends in ``-smoke`` (e.g. ``real-smoke``) runs smoke tests only."""
+    return profile.endswith("-smoke")
+
+
+def check_records(records: list[Mapping[str, Any]]) -> list[str]:
+    """Problems that make records unfit for the scoreboard (empty list: all fine).
+
+    Every claim names the data it was judged on; in a smoke record every claim is marked smoke.
+    """
+    problems = []
+    for r in records:
+        for c in r["claims"]:
+            where = f"{r['notebook']} ({r['data_source']}): claim {c['claim']!r}"
+            if not c.get("data"):
+                problems.append(f"{where} does not say which data it was judged on")
+            if r.get("smoke") and not c.get("smoke"):
+                problems.append(f"{where} is in a smoke run but not marked smoke")
+        if is_smoke_profile(r.get("profile", "")) and not r.get("smoke"):
+            problems.append(f"{r['notebook']}: profile {r['profile']!r} is a smoke profile but the record is not marked smoke")
+    return problems
 
 
 def record_schema() -> dict[str, Any]:

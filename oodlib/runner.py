@@ -84,24 +84,6 @@ def record_lock(records_dir: str | Path, notebook: str | Path) -> Iterator[Path]
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def _one_run_per_record(func: Any) -> Any:
-    """Decorate :func:`run_notebook` so that each call holds :func:`record_lock` for its record."""
-    import functools
-    import inspect
-
-    signature = inspect.signature(func)
-
-    @functools.wraps(func)
-    def locked(*args: Any, **kwargs: Any) -> Any:
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        with record_lock(bound.arguments["records_dir"], bound.arguments["notebook"]):
-            return func(*args, **kwargs)
-
-    return locked
-
-
-@_one_run_per_record
 def run_notebook(
     notebook: str | Path,
     parameters: Mapping[str, Any] | None = None,
@@ -109,8 +91,12 @@ def run_notebook(
     records_dir: str | Path = "_build/records",
     kernel_name: str = "python3",
     log_output: bool = False,
+    profile: str = "",
 ) -> Path:
     """Validate ``parameters`` against the notebook's parameters cell, run it with papermill.
+
+    ``profile``: the build profile the run belongs to, passed to the record as
+    ``$OODLIB_PROFILE`` (a ``-smoke`` profile marks its verdicts as smoke tests).
 
     The executed copy goes to ``output_dir/<name>.ipynb``; the notebook writes
     its results record to ``records_dir/<stem>.json`` (passed through
@@ -130,15 +116,16 @@ def run_notebook(
     checked = validate(specs, dict(parameters or {}), where=notebook.name)
     check_config(notebook, {**{n: s.default for n, s in specs.items()}, **checked})
     output_dir, records_dir = Path(output_dir).resolve(), Path(records_dir).resolve()
-    output_dir.mkdir(parents=True, exist_ok=True)
     record_path = records_dir / f"{notebook.stem}.json"
-    record_path.unlink(missing_ok=True)  # a stale record must never pass for this run's
     out = output_dir / notebook.name
-    with _env(OODLIB_RECORDS_DIR=str(records_dir), PYTHONHASHSEED="0"):
-        pm.execute_notebook(
-            str(notebook), str(out), parameters=checked, cwd=str(notebook.parent.resolve()),
-            kernel_name=kernel_name, progress_bar=False, log_output=log_output,
-        )
+    with record_lock(records_dir, notebook):  # every check passed: only now is anything written
+        output_dir.mkdir(parents=True, exist_ok=True)
+        record_path.unlink(missing_ok=True)  # a stale record must never pass for this run's
+        with _env(OODLIB_RECORDS_DIR=str(records_dir), PYTHONHASHSEED="0", OODLIB_PROFILE=profile):
+            pm.execute_notebook(
+                str(notebook), str(out), parameters=checked, cwd=str(notebook.parent.resolve()),
+                kernel_name=kernel_name, progress_bar=False, log_output=log_output,
+            )
     if not record_path.is_file():
         raise RuntimeError(f"{notebook.name} ran but wrote no results record at {record_path}")
     validate_record(json.loads(record_path.read_text(encoding="utf-8")))

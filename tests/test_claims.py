@@ -77,8 +77,9 @@ def test_auroc_ranks_equals_sklearn_with_ties():
 def test_compare_and_allof():
     ev = ood_evidence("far", 100, 100, {"kNN": d_for(90), "MSP": d_for(60), "ODIN": d_for(70)})
     eff = Compare(AUROC, "kNN", ["MSP", "ODIN"], what="AUROC")
-    parts = eff.parts(ev.arrays)
+    parts = eff.values(ev.arrays)
     assert eff(ev.arrays) == pytest.approx(parts["kNN"] - parts["ODIN"])
+    assert set(eff.parts(ev.arrays)) == {"AUROC(kNN)", "AUROC(MSP)", "AUROC(ODIN)"}
     assert "max(MSP, ODIN)" in eff.label
     low = Compare(AUROC, "MSP", ["kNN"], higher_is_better=False, what="AUROC")
     assert low(ev.arrays) == pytest.approx(parts["MSP"] - parts["kNN"])
@@ -233,3 +234,23 @@ def test_scoreboard_has_one_column_per_data_source():
             {**base, "data_source": "esc50", "claims": [{**claim, "verdict": "not supported", "interval": [-3, -1]}]}]
     board = scoreboard(recs)["p9"]
     assert board.loc[0, "synthetic"].startswith("**supported**") and board.loc[0, "esc50"].startswith("**not supported**")
+
+
+def test_smoke_runs_are_marked_and_claims_name_their_data(tmp_path, monkeypatch):
+    from oodlib.records import check_records
+
+    monkeypatch.setenv("OODLIB_PROFILE", "real-smoke")
+    rec = RunRecord("p9_smoke", {}, seed=0, data_source="camvid")
+    rec.add_claim("judged on synthetic low-shot clips", "supported", "e", data="synthetic (low-shot)")
+    rec.add_claim("judged on the run's data", "inconclusive", "e")
+    data = json.loads(rec.write(tmp_path).read_text())
+    assert data["smoke"] is True and data["profile"] == "real-smoke"
+    assert all(c["smoke"] for c in data["claims"]) and data["claims"][1]["data"] == "camvid"
+    assert check_records([data]) == []
+    board = scoreboard([data])["p9_smoke"]
+    assert "camvid (smoke)" in board.columns
+    assert board.loc[0, "camvid (smoke)"].startswith("smoke: **supported**")
+    assert "judged on synthetic (low-shot)" in board.loc[0, "camvid (smoke)"]
+    broken = {**data, "claims": [{k: v for k, v in c.items() if k not in ("smoke", "data")} for c in data["claims"]]}
+    problems = check_records([broken])
+    assert len(problems) == 4 and "which data" in problems[0] and "not marked smoke" in problems[1]

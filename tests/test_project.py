@@ -6,6 +6,7 @@ import json
 import re
 import tomllib
 
+import pytest
 import yaml
 
 from oodlib.book import results_markdown, toc_notebooks
@@ -89,3 +90,34 @@ def test_results_page_marker_and_rendering(root):
 def test_bibliography_has_the_five_papers(root):
     keys = set(re.findall(r"@\w+\{([^,]+),", (root / "references.bib").read_text()))
     assert {"bukhsh2023audioknn", "saengthong2025genrep", "wen2024avood", "p4vaeauggan2021", "galesso2023denseknn"} <= keys
+
+
+@pytest.mark.parametrize("stem", ["00_tour", "p3_av_ood"])
+def test_converted_notebooks_hold_no_loops_and_no_verdicts(root, stem):
+    """A converted notebook displays: no for-loops, no verdict logic, claims come from oodlib.claims."""
+    import ast
+
+    nb = json.loads((root / "notebooks" / f"{stem}.ipynb").read_text())
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    assert "add_claim(" not in code and '"supported"' not in code and "judge_all(" in code
+    tree = ast.parse(code)
+    assert not [n for n in ast.walk(tree) if isinstance(n, (ast.For, ast.While))]
+    assert nb["metadata"]["oodlib"]["config"].startswith("oodlib.papers.")
+
+
+def test_results_page_collects_every_builds_records(tmp_path):
+    from oodlib.book import collect_records
+    from oodlib.records import RunRecord
+
+    (tmp_path / "_toc.yml").write_text("format: jb-book\n")
+    here = tmp_path / "_build" / "records"
+    RunRecord("00_tour", {}, seed=0, data_source="synthetic").write(here)
+    RunRecord("p9", {}, seed=0, data_source="esc50").write(tmp_path / "_build" / "real" / "records")
+    RunRecord("00_tour", {}, seed=0, data_source="synthetic").write(tmp_path / "_build" / "sweeps" / "s" / "records")
+    (tmp_path / "_build" / "broken" / "records").mkdir(parents=True)
+    (tmp_path / "_build" / "broken" / "records" / "x.json").write_text('{"schema_version": 1}')
+    recs = collect_records(here, tmp_path)
+    assert sorted(r.get("_build", "this build") for r in recs) == ["_build/real/records", "_build/sweeps/s/records",
+                                                                  "this build"]
+    md = results_markdown(recs)
+    assert "esc50" in md and "## Scoreboard" in md

@@ -76,3 +76,14 @@ def test_as_record_joins_labels_and_leaves_out_nan(tmp_path):
     rec = RunRecord("99_t", {}, seed=0, data_source="synthetic")
     rec.add_table("ood", df)
     assert json.loads(rec.write(tmp_path).read_text())["metrics"]["ood"]["far/kNN"]["AUROC"] == 90.0
+
+
+def test_a_model_at_chance_makes_point_claims_inconclusive(tmp_path):
+    rec = RunRecord("99_chance", {}, seed=0, data_source="synthetic")
+    assert rec.require_learned("mlp", accuracy=0.95, chance=0.1)
+    rec.add_claim("fine", "supported", "kNN 90 vs MSP 80")
+    assert not rec.require_learned("cnn", accuracy=0.12, chance=0.1)
+    rec.add_claim("kNN beats MSP", "supported", "kNN 60 vs MSP 50")
+    first, second = json.loads(rec.write(tmp_path).read_text())["claims"]
+    assert first["verdict"] == "supported"
+    assert second["verdict"] == "inconclusive" and "did not learn" in second["reason"] and "cnn" in second["evidence"]

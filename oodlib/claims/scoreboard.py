@@ -36,8 +36,12 @@ def verdict_table(verdicts: Sequence[Verdict]) -> pd.DataFrame:
 
 
 def cell(claim: Mapping[str, Any]) -> str:
-    """One scoreboard cell: the verdict, then effect and interval (or why there is none)."""
-    text = f"**{_SHORT.get(claim['verdict'], claim['verdict'])}**"
+    """One scoreboard cell: the verdict, then effect and interval (or why there is none).
+
+    A smoke-test verdict is prefixed "smoke:" (it exercised the code path, it is not evidence); a
+    claim judged on other data than its record's column says which.
+    """
+    text = ("smoke: " if claim.get("smoke") else "") + f"**{_SHORT.get(claim['verdict'], claim['verdict'])}**"
     if claim.get("interval"):
         lo, hi = claim["interval"]
         seeds = claim.get("n_seeds", 1)
@@ -46,14 +50,21 @@ def cell(claim: Mapping[str, Any]) -> str:
         text += f" ({claim['reason']})"
     elif "interval" not in claim:
         text += " (point comparison, no interval)"
+    if claim.get("data") and claim.get("_column") and claim["data"] != claim["_column"]:
+        text += f" (judged on {claim['data']})"
     return text
+
+
+def column(record: Mapping[str, Any]) -> str:
+    """The scoreboard column of a record: its data source, marked when it is a smoke test."""
+    return record["data_source"] + (" (smoke)" if record.get("smoke") else "")
 
 
 def _latest(records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """One record per (notebook, data source): the most recently created."""
     best: dict[tuple[str, str], Mapping[str, Any]] = {}
     for r in records:
-        key = (r["notebook"], r["data_source"])
+        key = (r["notebook"], column(r))
         if key not in best or r.get("created", "") > best[key].get("created", ""):
             best[key] = r
     return list(best.values())
@@ -64,11 +75,11 @@ def scoreboard(records: Sequence[Mapping[str, Any]]) -> dict[str, pd.DataFrame]:
     out: dict[str, pd.DataFrame] = {}
     for nb in sorted({r["notebook"] for r in records}):
         rows: dict[str, dict[str, str]] = {}
-        for r in sorted((r for r in _latest(records) if r["notebook"] == nb), key=lambda r: r["data_source"]):
+        for r in sorted((r for r in _latest(records) if r["notebook"] == nb), key=column):
             for c in r["claims"]:
                 key = c.get("id", c["claim"])
                 row = rows.setdefault(key, {"claim": c["claim"]})
-                row[r["data_source"]] = cell(c)
+                row[column(r)] = cell({**c, "_column": r["data_source"]})
                 if "paper_effect" in c:
                     row["paper"] = f"{c['paper_effect']:+.2f} {c.get('units', '')}".strip()
                 if "margin" in c:
@@ -85,7 +96,7 @@ def tally(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     for r in _latest(records):
         counts = {v: sum(c["verdict"] == v for c in r["claims"]) for v in VERDICTS}
         with_ci = sum(bool(c.get("interval")) for c in r["claims"])
-        rows.append({"notebook": r["notebook"], "data": r["data_source"], **counts, "with interval": with_ci,
+        rows.append({"notebook": r["notebook"], "data": column(r), **counts, "with interval": with_ci,
                      "claims": len(r["claims"])})
     cols = ["notebook", "data", *VERDICTS, "with interval", "claims"]
     return pd.DataFrame(rows, columns=cols).sort_values(["notebook", "data"]).reset_index(drop=True)

@@ -46,6 +46,35 @@ def positive(name: str, value: float) -> None:
         raise ParameterError(f"parameter {name!r} must be a finite number > 0, got {value}")
 
 
+def in_open_closed(name: str, value: float, high: float = 1.0) -> None:
+    """Raise :class:`ParameterError` unless ``0 < value <= high`` (finite); e.g. a fraction or a learning rate."""
+    positive(name, value)
+    if value > high:
+        raise ParameterError(f"parameter {name!r} must be in (0, {high}], got {value}")
+
+
+def entries(name: str, values: list, low: float, high: float, nonempty: bool = True) -> None:
+    """A list of distinct numbers, each in ``[low, high]`` (non-empty unless ``nonempty=False``);
+    an entry out of range is named with its position (``k_values[1]``)."""
+    if nonempty and not values:
+        raise ParameterError(f"parameter {name!r} must list at least one value, got {values!r}")
+    for i, v in enumerate(values):
+        at_least(f"{name}[{i}]", v, low, high)
+    if len(set(values)) != len(values):
+        raise ParameterError(f"parameter {name!r} must not repeat a value, got {values!r}")
+
+
+def names(name: str, values: list, allowed: Iterable[str]) -> None:
+    """A non-empty list of distinct names, each one of ``allowed``."""
+    allowed = list(allowed)
+    if not values:
+        raise ParameterError(f"parameter {name!r} must list at least one of {allowed}, got {values!r}")
+    for v in values:
+        one_of(name, v, allowed)
+    if len(set(values)) != len(values):
+        raise ParameterError(f"parameter {name!r} must not repeat an entry, got {values!r}")
+
+
 def one_of(name: str, value: Any, choices: Iterable[Any]) -> None:
     """Raise :class:`ParameterError` unless ``value`` is one of ``choices``."""
     choices = list(choices)

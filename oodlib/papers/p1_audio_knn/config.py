@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ...config import RunConfig, at_least, one_of, positive
+from ...config import RunConfig, at_least, entries, names, one_of, positive
 from ...params import ParameterError
 from ...synthetic import vocab
 from . import STANDS_IN_FOR, VOCALISATIONS
@@ -19,25 +18,8 @@ RESERVED_SET_NAMES = ("ID test", *STANDS_IN_FOR, "unknown words", "silence / noi
                       "speech commands (10 words)", "custom")
 
 
-def _names(name: str, values: list, allowed: Iterable[str]) -> None:
-    """A non-empty list of distinct names, each one of ``allowed``."""
-    allowed = list(allowed)
-    if not values:
-        raise ParameterError(f"parameter {name!r} must list at least one of {allowed}, got {values!r}")
-    for v in values:
-        one_of(name, v, allowed)
-    if len(set(values)) != len(values):
-        raise ParameterError(f"parameter {name!r} must not repeat an entry, got {values!r}")
 
 
-def _entries(name: str, values: list, low: int, high: int) -> None:
-    """A non-empty list of distinct integers, each in ``[low, high]``."""
-    if not values:
-        raise ParameterError(f"parameter {name!r} must list at least one value, got {values!r}")
-    for i, v in enumerate(values):
-        at_least(f"{name}[{i}]", v, low, high)
-    if len(set(values)) != len(values):
-        raise ParameterError(f"parameter {name!r} must not repeat a value, got {values!r}")
 
 
 @dataclass(frozen=True)
@@ -66,7 +48,7 @@ class P1Config(RunConfig):
     def check(self) -> None:
         super().check()
         one_of("data", self.data, SOURCES)
-        _names("models", self.models, MODELS)
+        names("models", self.models, MODELS)
         at_least("epochs", self.epochs, 1, 10_000)
         at_least("batch_size", self.batch_size, 2, 100_000)  # batch norm needs two clips per batch
         positive("lr", self.lr)
@@ -76,13 +58,13 @@ class P1Config(RunConfig):
         at_least("ood_clips", self.ood_clips, 1, 100_000)
         at_least("k_keywords", self.k_keywords, 1, 100_000)
         at_least("k_vocal", self.k_vocal, 1, 100_000)
-        _entries("k_values", self.k_values, 1, 100_000)
+        entries("k_values", self.k_values, 1, 100_000)
         positive("odin_temperature", self.odin_temperature)
         at_least("odin_temperature", self.odin_temperature, 0.0, 1e6)
         at_least("odin_epsilon", self.odin_epsilon, 0.0, 1.0)  # 0 = no input perturbation
         at_least("max_per_class", self.max_per_class, 0, 1_000_000)  # 0 = all
         if self.data == "synthetic":
-            _names("id_settings", self.id_settings, ID_SETTINGS)
+            names("id_settings", self.id_settings, ID_SETTINGS)
             for setting in self.id_settings:  # a setting's training bank is ~70% of its clips
                 n_clips = self.clips_per_class * (self.keyword_classes if setting == "keywords" else VOCAL_CLASSES)
                 k_name = "k_keywords" if setting == "keywords" else "k_vocal"

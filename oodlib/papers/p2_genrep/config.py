@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ...config import RunConfig, at_least, one_of, positive
+from ...config import RunConfig, at_least, entries, in_open_closed, one_of
 from ...params import ParameterError
 from ...synthetic.machines import MACHINE_TYPES
 from .data import SOURCES_2020, SOURCES_2023
@@ -14,14 +14,6 @@ MAX_LAYERS = 48
 POS_CONV_GROUPS = 16  # BEATs' positional convolution groups: the width must be a multiple of them
 
 
-def _entries(name: str, values: list, low: int, high: int, nonempty: bool = True) -> None:
-    """A list of distinct integers, each in ``[low, high]`` (non-empty unless ``nonempty=False``)."""
-    if nonempty and not values:
-        raise ParameterError(f"parameter {name!r} must list at least one value, got {values!r}")
-    for i, v in enumerate(values):
-        at_least(f"{name}[{i}]", v, low, high)
-    if len(set(values)) != len(values):
-        raise ParameterError(f"parameter {name!r} must not repeat a value, got {values!r}")
 
 
 def _machines(name: str, values: list, synthetic: bool) -> None:
@@ -35,10 +27,6 @@ def _machines(name: str, values: list, synthetic: bool) -> None:
                                  f"for synthetic data ([] = all applies to real folders only), got {values!r}")
 
 
-def _fraction(name: str, value: float) -> None:
-    positive(name, value)
-    if value > 1:
-        raise ParameterError(f"parameter {name!r} must be in (0, 1], got {value}")
 
 
 def extractor_width_problem(width: int) -> str | None:
@@ -96,11 +84,11 @@ class P2Config(RunConfig):
             at_least("fixed_layer", self.fixed_layer, 1, self.extractor_layers)
         else:
             at_least("fixed_layer", self.fixed_layer, 1, MAX_LAYERS)
-        _entries("mix_ks", self.mix_ks, 1, 100_000)
+        entries("mix_ks", self.mix_ks, 1, 100_000)
         if self.data == "synthetic" and max(self.mix_ks) > self.n_source:
             raise ParameterError(f"parameter 'mix_ks' must lie in [1, n_source={self.n_source}] (MemMixup mixes "
                                  f"each target clip with its Ks nearest source clips), got {self.mix_ks}")
-        _fraction("lam", self.lam)
+        in_open_closed("lam", self.lam)
         at_least("lowshot_sections", self.lowshot_sections, 1, 100)
         at_least("lowshot_train", self.lowshot_train, 1, 100_000)
         at_least("lowshot_test", self.lowshot_test, 1, 100_000)
@@ -108,7 +96,7 @@ class P2Config(RunConfig):
             raise ParameterError("parameters 'lowshot_sections' x 'lowshot_train' must give at least 2 training "
                                  f"clips per machine (the 'half' setting draws half of them), got "
                                  f"{self.lowshot_sections} x {self.lowshot_train}")
-        _entries("shots", self.shots, 1, 1_000_000, nonempty=False)  # [] = only half and full
+        entries("shots", self.shots, 1, 1_000_000, nonempty=False)  # [] = only half and full
         at_least("lowshot_seeds", self.lowshot_seeds, 1, 100)
         at_least("batch_size", self.batch_size, 1, 10_000)
 

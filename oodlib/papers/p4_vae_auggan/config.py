@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...config import RunConfig, at_least, one_of, positive
-from ...params import ParameterError
+from ...config import RunConfig, at_least, in_open_closed, one_of
 from .data import SOURCES
 
 
-def _in_open_closed(name: str, value: float, high: float) -> None:
-    """Raise :class:`ParameterError` unless ``0 < value <= high`` (finite)."""
-    positive(name, value)
-    if value > high:
-        raise ParameterError(f"parameter {name!r} must be in (0, {high}], got {value}")
 
 
 @dataclass(frozen=True)
@@ -39,12 +33,12 @@ class P4Config(RunConfig):
         one_of("data", self.data, SOURCES)
         at_least("epochs", self.epochs, 1, 10_000)
         at_least("batch_size", self.batch_size, 2, 100_000)  # batches of one clip are skipped (batch norm)
-        _in_open_closed("lr", self.lr, 1.0)
-        _in_open_closed("gan_lr", self.gan_lr, 1.0)
+        in_open_closed("lr", self.lr, 1.0)
+        in_open_closed("gan_lr", self.gan_lr, 1.0)
         at_least("lam", self.lam, 0.0, 100.0)
         at_least("outlier_scale", self.outlier_scale, 0.0, 100.0)
         at_least("aug_copies", self.aug_copies, 0, 100)
-        _in_open_closed("small_fraction", self.small_fraction, 1.0)
+        in_open_closed("small_fraction", self.small_fraction, 1.0)
         at_least("n_train", self.n_train, 1, 100_000)
         at_least("n_eval", self.n_eval, 1, 100_000)
         at_least("max_per_word", self.max_per_word, 0, 1_000_000)

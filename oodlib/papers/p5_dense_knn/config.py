@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ...config import RunConfig, at_least, one_of, positive
+from ...config import RunConfig, at_least, entries, one_of, positive
 from ...data.segmentation import CAMVID_CLASSES
 from ...params import ParameterError
 from .data import SOURCES
@@ -14,14 +14,6 @@ VIT_HEADS = 4  # the notebook's ViT heads: vit_dim must be a multiple of them
 MAX_BANK = 10_000_000
 
 
-def _entries(name: str, values: list, low: int, high: int) -> None:
-    """A non-empty list of distinct integers, each in ``[low, high]``."""
-    if not values:
-        raise ParameterError(f"parameter {name!r} must list at least one value, got {values!r}")
-    for i, v in enumerate(values):
-        at_least(f"{name}[{i}]", v, low, high)
-    if len(set(values)) != len(values):
-        raise ParameterError(f"parameter {name!r} must not repeat a value, got {values!r}")
 
 
 @dataclass(frozen=True)
@@ -83,13 +75,13 @@ class P5Config(RunConfig):
                                  f"got {self.vit_dim}")
         at_least("cnn_width", self.cnn_width, 1, 4096)
         at_least("k", self.k, 1, 10_000)
-        _entries("k_sweep", self.k_sweep, 1, 10_000)
+        entries("k_sweep", self.k_sweep, 1, 10_000)
         at_least("bank_size", self.bank_size, 1, MAX_BANK)
         if self.bank_size < max([*self.k_sweep, self.k]):
             raise ParameterError(f"parameter 'bank_size' must hold every k (k={self.k}, k_sweep={self.k_sweep}), "
                                  f"got {self.bank_size}")
-        _entries("bank_sweep", self.bank_sweep, self.k, MAX_BANK)  # searched with k neighbours
-        _entries("runtime_banks", self.runtime_banks, self.k, MAX_BANK)
+        entries("bank_sweep", self.bank_sweep, self.k, MAX_BANK)  # searched with k neighbours
+        entries("runtime_banks", self.runtime_banks, self.k, MAX_BANK)
         at_least("n_examples", self.n_examples, 1, 100)
         if self.data == "synthetic":  # the bank is drawn from the training images' feature cells
             cells = self.n_train * (self.image_size[0] // VIT_PATCH) * (self.image_size[1] // VIT_PATCH)

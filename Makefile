@@ -35,5 +35,13 @@ book-smoke: venv
 	$(VENV)/bin/oodlib book --profile real-smoke --benchmark none
 	$(VENV)/bin/oodlib check-records _build/real-smoke/records --smoke
 
+# `make sweep`: the tour over seeds 0-4 on Dask (default profile); results in _build/sweeps/00_tour/.
+# Another notebook or seeds: make sweep SWEEP_NOTEBOOK=notebooks/p3_av_ood.ipynb SWEEP_SEEDS=0-2
+SWEEP_NOTEBOOK ?= notebooks/00_tour.ipynb
+SWEEP_SEEDS    ?= 0-4
+.PHONY: sweep
+sweep: venv
+	$(VENV)/bin/oodlib sweep $(SWEEP_NOTEBOOK) --seeds $(SWEEP_SEEDS) --profile default
+
 clean:
 	rm -rf _build

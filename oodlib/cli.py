@@ -2,7 +2,9 @@
 
     oodlib run NOTEBOOK [-p NAME VALUE]... [-f params.yaml]   run one notebook, checked
     oodlib params NOTEBOOK                                     list its parameters
-    oodlib book [--profile default|real] [--only STEM]...      run all notebooks, render the book
+    oodlib book [--profile default|real|real-smoke] [--only STEM]...  run all notebooks, render the book
+    oodlib check-records FOLDER [--smoke]                  every claim names its data (CI, after real-smoke)
+    oodlib sweep NOTEBOOK --seeds 0-4 [--workers N] [--scheduler tcp://host:8786]   many runs on Dask, one verdict
 """
 
 from __future__ import annotations
@@ -57,11 +59,61 @@ def _cmd_book(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check_records(args: argparse.Namespace) -> int:
+    from .records import check_records, load_records
+
+    records = load_records(args.folder)
+    if not records:
+        print(f"oodlib: error: no results records in {args.folder}", file=sys.stderr)
+        return 1
+    problems = check_records(records)
+    if args.smoke:
+        problems += [f"{r['notebook']}: not marked as a smoke run" for r in records if not r.get("smoke")]
+    for p in problems:
+        print(f"oodlib: record problem: {p}", file=sys.stderr)
+    n_claims = sum(len(r["claims"]) for r in records)
+    print(f"{len(records)} records, {n_claims} claims checked: {'OK' if not problems else f'{len(problems)} problem(s)'}")
+    return 1 if problems else 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> None:
     from .benchmark import run_benchmark
 
     run_benchmark(args.config, args.out)
     print(f"benchmark written to {args.out}")
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    """``oodlib sweep``: run a notebook over seeds / a grid on Dask, or time that path (``--benchmark``)."""
+    from . import sweep
+
+    if args.benchmark:
+        nb = args.notebook or "notebooks/00_tour.ipynb"
+        out = Path(args.build_dir) / "records" / "sweep_benchmark.json" if args.build_dir else None
+        result = sweep.benchmark_sweep(nb, n_runs=4, workers=args.workers or 2, out=out)
+        print(sweep.format_benchmark(result))
+        return 0
+    if not args.notebook:
+        raise ParameterError("oodlib sweep needs a NOTEBOOK (or --benchmark)")
+    nb = Path(args.notebook)
+    seeds = sweep.parse_seeds(args.seeds) if args.seeds else None
+    overrides = _collect_overrides(nb, args.parameter or [], [])
+    grid = sweep.load_grid(args.grid) if args.grid else None
+    try:
+        result = sweep.run_sweep(nb, seeds, overrides, grid, profile=args.profile or "", name=args.name,
+                                 scheduler=args.scheduler, workers=args.workers, retries=args.retries,
+                                 build_dir=args.build_dir)
+    except sweep.SweepConflictError as err:
+        print(f"oodlib: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("oodlib: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    for path in result.summaries:
+        print(f"summary record: {path}")
+    if result.interrupted:
+        return 130
+    return 1 if result.counts["failed"] or result.counts["pending"] else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,10 +144,36 @@ def build_parser() -> argparse.ArgumentParser:
                       help="kNN benchmark configuration run after the notebooks (default: small)")
     book.set_defaults(func=_cmd_book)
 
+    check = sub.add_parser("check-records", help="check a folder of results records (every claim names its data)")
+    check.add_argument("folder", help="e.g. _build/real-smoke/records")
+    check.add_argument("--smoke", action="store_true", help="also require every record to be marked as a smoke run")
+    check.set_defaults(func=_cmd_check_records)
+
     bench = sub.add_parser("bench", help="run the kNN speed benchmark (oodlib.benchmark)")
     bench.add_argument("--config", default="small", choices=["small", "full"])
     bench.add_argument("--out", default="_build/records/benchmark.json", help="where the JSON goes")
     bench.set_defaults(func=_cmd_bench)
+
+    sweep = sub.add_parser("sweep", help="run a notebook over seeds / a parameter grid on Dask, "
+                           "judge the claims across runs")
+    sweep.add_argument("notebook", nargs="?", help="path to the .ipynb file (default with --benchmark: the tour)")
+    sweep.add_argument("--seeds", metavar="SEEDS", help="one run per seed: 0-4, 0,2,5 or 0-2,7 "
+                       "(default: the notebook's seed)")
+    sweep.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                       help="a parameter fixed for every run (YAML value syntax)")
+    sweep.add_argument("--grid", metavar="GRID.yaml", help="name: [values] per parameter; every combination is run")
+    sweep.add_argument("--profile", help="start from this profile's parameters (notebooks/profiles.yaml)")
+    sweep.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://host:8786 "
+                       "(default: an embedded LocalCluster)")
+    sweep.add_argument("--workers", type=int, help="embedded cluster's worker processes (default: the cores); "
+                       "each gets cores // workers torch/BLAS threads")
+    sweep.add_argument("--name", help="the sweep's folder _build/sweeps/NAME (default: the notebook's stem)")
+    sweep.add_argument("--retries", type=int, default=2, help="retries of a run whose worker died (default 2); "
+                       "a cell error is reported, not retried")
+    sweep.add_argument("--build-dir", help="default: <project root>/_build")
+    sweep.add_argument("--benchmark", action="store_true", help="time 4 tour runs on 2 workers vs 4 sequential "
+                       "runs; write _build/records/sweep_benchmark.json")
+    sweep.set_defaults(func=_cmd_sweep)
 
     _add_data_commands(sub)
     return parser

@@ -1,0 +1,147 @@
+"""``oodlib sweep --benchmark``: a sweep on Dask timed against the same runs one after another."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .cluster import available_cores, local_cluster, threads_per_worker, warm_up_workers
+from .execute import SweepResult, run_sweep
+from .store import _write_json, default_build_dir
+from .worker import THREAD_VARIABLES, thread_env
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
+
+
+def _cli_seconds(argv: Sequence[str], threads: int, cwd: Path) -> float:
+    """Wall time of ``python -m oodlib.cli ARGV`` in a fresh process (it must succeed)."""
+    env = {**os.environ, **{k: str(threads) for k in THREAD_VARIABLES}, "OODLIB_PROGRESS": "0"}
+    t = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "oodlib.cli", *argv], cwd=cwd, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"oodlib {' '.join(argv)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return time.perf_counter() - t
+
+
+def _worker_busy(result: SweepResult) -> float:
+    """Notebook seconds of the busiest worker of a sweep."""
+    per_worker: dict[Any, float] = {}
+    for info in result.tasks.values():
+        key = (info["host"], info["worker_pid"])
+        per_worker[key] = per_worker.get(key, 0.0) + info["run_s"]
+    return max(per_worker.values())
+
+
+def benchmark_sweep(notebook: str | Path = "notebooks/00_tour.ipynb", n_runs: int = 4, workers: int = 2,
+                    parameters: Mapping[str, Any] | None = None, out: str | Path | None = None,
+                    quiet: bool = True) -> dict[str, Any]:
+    """Time ``n_runs`` runs (seeds 0..n-1) on ``workers`` local Dask workers vs one after another.
+
+    * **sequential**: plain :func:`~oodlib.runner.run_notebook` calls in this process, each with
+      all cores as torch/BLAS threads, after one untimed warm-up run (disk cache, imports);
+    * **dask (cold)**: :func:`run_sweep` on a new embedded cluster (its start and the workers'
+      imports included) - what ``oodlib sweep`` costs from scratch;
+    * **dask (warm)**: the same on an already running cluster (``--scheduler``), workers warmed up;
+    * **overhead per run**: one run on the warm cluster minus one plain run with the same thread
+      count (1), i.e. what the Dask path adds to each run; and, from scratch, ``oodlib sweep`` of
+      one run (one worker) minus ``oodlib run``, each in a fresh process.
+
+    Writes the JSON to ``out`` (default ``<build>/records/sweep_benchmark.json``) and returns it.
+    """
+    from distributed import Client
+
+    from ..records import package_versions
+    from ..runner import run_notebook
+
+    params = dict(parameters if parameters is not None else {"epochs": 5, "n_per_class": 50})
+    nb, cores = Path(notebook).resolve(), available_cores()
+    out = Path(out) if out else default_build_dir(nb) / "records" / "sweep_benchmark.json"
+    seeds = list(range(n_runs))
+
+    def plain(folder: str, seed: int, threads: int) -> float:
+        with thread_env(threads):
+            return _timed(lambda: run_notebook(nb, {**params, "seed": seed}, output_dir=folder, records_dir=folder))[0]
+
+    with tempfile.TemporaryDirectory(prefix="oodlib-sweep-bench-") as tmp:
+        plain(f"{tmp}/warm", 0, cores)
+        seq = [plain(f"{tmp}/seq{s}", s, cores) for s in seeds]
+        cold_s, cold = _timed(lambda: run_sweep(nb, seeds, params, name="cold", workers=workers,
+                                                build_dir=f"{tmp}/cold", summarize=False, quiet=quiet))
+        cluster = local_cluster(workers, threads_per_worker(workers, cores), retries=2)
+        try:
+            with Client(cluster) as client:
+                warm_up_workers(client, nb)
+                address = cluster.scheduler_address
+                warm_s, warm = _timed(lambda: run_sweep(nb, seeds, params, name="warm", scheduler=address,
+                                                        build_dir=f"{tmp}/warm-dask", summarize=False, quiet=quiet))
+                one_dask_s, _ = _timed(lambda: run_sweep(nb, [n_runs], params, name="one", scheduler=address,
+                                                         build_dir=f"{tmp}/one", summarize=False, quiet=quiet))
+        finally:
+            cluster.close()
+        one_plain_s = plain(f"{tmp}/one-plain", n_runs, 1)
+        p_args = [a for k, v in params.items() for a in ("-p", k, json.dumps(v))]
+        cli_run_s = _cli_seconds(["run", str(nb), *p_args, "-p", "seed", str(n_runs + 1), "--output-dir", f"{tmp}/cli",
+                                  "--records-dir", f"{tmp}/cli"], cores, nb.parent)
+        cli_sweep_s = _cli_seconds(["sweep", str(nb), *p_args, "--seeds", str(n_runs + 1), "--workers", "1",
+                                    "--build-dir", f"{tmp}/cli-sweep"], cores, nb.parent)
+    for swept in (cold, warm):
+        if swept.counts["done"] != n_runs:
+            raise RuntimeError(f"benchmark sweep finished {swept.counts['done']} of {n_runs} runs: {swept.states}")
+    seq_total = sum(seq)
+
+    def dask_entry(total: float, swept: SweepResult) -> dict[str, Any]:
+        return {"total_s": total, "cluster_start_s": swept.timings.get("cluster_start_s"),
+                "runs_s": [swept.tasks[s.run_id]["run_s"] for s in swept.plan],
+                "task_bookkeeping_s": [swept.tasks[s.run_id]["task_s"] - swept.tasks[s.run_id]["run_s"]
+                                       for s in swept.plan],
+                "busiest_worker_notebook_s": _worker_busy(swept),
+                "speedup": seq_total / total, "efficiency": seq_total / total / workers}
+
+    result = {
+        "notebook": str(notebook), "parameters": params, "n_runs": n_runs, "workers": workers, "cores": cores,
+        "threads_per_worker": threads_per_worker(workers, cores),
+        "sequential": {"threads": cores, "runs_s": seq, "total_s": seq_total},
+        "dask_cold": dask_entry(cold_s, cold), "dask_warm": dask_entry(warm_s, warm),
+        "speedup": seq_total / cold_s, "efficiency": seq_total / cold_s / workers,
+        "speedup_warm": seq_total / warm_s, "efficiency_warm": seq_total / warm_s / workers,
+        "overhead_per_run_s": one_dask_s - one_plain_s,
+        "single_run": {"plain_1_thread_s": one_plain_s, "warm_cluster_sweep_s": one_dask_s,
+                       "oodlib_run_cli_s": cli_run_s, "oodlib_sweep_cli_s": cli_sweep_s,
+                       "cli_overhead_s": cli_sweep_s - cli_run_s},
+        "targets": {"speedup": 1.7, "overhead_per_run_s": 5.0},
+        "meets_targets": {"speedup": seq_total / cold_s >= 1.7, "speedup_warm": seq_total / warm_s >= 1.7,
+                          "overhead_per_run_s": one_dask_s - one_plain_s < 5.0},
+        "load_average": list(os.getloadavg()),
+        "versions": package_versions(("dask", "distributed", "torch", "papermill", "oodlib")),
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _write_json(out, result)
+    return result
+
+
+def format_benchmark(result: Mapping[str, Any]) -> str:
+    """The benchmark in a few lines."""
+    seq, cold, warm, one = result["sequential"], result["dask_cold"], result["dask_warm"], result["single_run"]
+    return (f"{result['n_runs']} runs of {Path(result['notebook']).name}: sequential {seq['total_s']:.1f} s "
+            f"({seq['threads']} threads each)\n"
+            f"Dask, {result['workers']} workers x {result['threads_per_worker']} thread(s), new cluster: "
+            f"{cold['total_s']:.1f} s (start {cold['cluster_start_s']:.1f} s) -> speedup {cold['speedup']:.2f}x, "
+            f"efficiency {100 * cold['efficiency']:.0f}%\n"
+            f"Dask, running cluster: {warm['total_s']:.1f} s -> speedup {warm['speedup']:.2f}x, "
+            f"efficiency {100 * warm['efficiency']:.0f}% (target >= 1.7x)\n"
+            f"overhead per run {result['overhead_per_run_s']:+.1f} s (one run on the cluster vs plain, 1 thread; "
+            f"target < 5 s); from scratch: oodlib sweep {one['oodlib_sweep_cli_s']:.1f} s vs oodlib run "
+            f"{one['oodlib_run_cli_s']:.1f} s ({one['cli_overhead_s']:+.1f} s)")

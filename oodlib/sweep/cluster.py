@@ -1,0 +1,90 @@
+"""Dask clusters for a sweep: cores and threads per worker, the embedded LocalCluster, the client."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .worker import THREAD_VARIABLES
+
+
+def available_cores() -> int:
+    """CPU cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def threads_per_worker(n_workers: int, cores: int | None = None) -> int:
+    """torch/BLAS threads per worker so that workers x threads fills the cores (at least 1)."""
+    return max(1, (cores or available_cores()) // max(1, n_workers))
+
+
+def local_cluster(n_workers: int, threads: int, retries: int) -> Any:
+    """An embedded :class:`~distributed.LocalCluster`: ``n_workers`` process workers, one task each.
+
+    Each worker (and the notebook kernels it starts) gets ``threads`` torch/BLAS threads through
+    its environment; a worker killed mid-run is restarted by its nanny and its run goes to
+    another worker, at most ``retries`` times (the scheduler's ``allowed_failures``).
+    """
+    from distributed import LocalCluster
+
+    return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                        env={k: str(threads) for k in THREAD_VARIABLES}, scheduler_kwargs={"allowed_failures": retries},
+                        silence_logs=40)
+
+
+def _scheduler_has_bokeh() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("bokeh") is not None
+
+
+def dashboard_address(client: Any) -> str | None:
+    """The Dask dashboard's address when the scheduler serves one (its HTTP server runs the
+    dashboard pages only where bokeh is installed)."""
+    with contextlib.suppress(Exception):
+        if "dashboard" in client.scheduler_info().get("services", {}) and client.run_on_scheduler(_scheduler_has_bokeh):
+            return str(client.dashboard_link)
+    return None
+
+
+def _import_config(notebook: str) -> bool:
+    """Import the notebook's configuration class (and so its paper package) in this process."""
+    from ..runner import notebook_config_class
+
+    return notebook_config_class(Path(notebook)) is not None
+
+
+def warm_up_workers(client: Any, notebook: str | Path) -> None:
+    """Import the notebook's paper package on every worker now (``oodlib.runner.check_config``
+    needs it), so that the first run on each worker does not carry that cost."""
+    client.run(_import_config, str(Path(notebook).resolve()))
+
+
+@contextlib.contextmanager
+def _client(scheduler: str | None, n_workers: int, threads: int, retries: int,
+            notebook: str) -> Iterator[tuple[Any, float]]:
+    """A Dask client on ``scheduler`` or on a new, warmed-up embedded cluster; yields (client, start seconds)."""
+    from distributed import Client
+
+    from . import local_cluster as new_cluster  # through the package: a patch of oodlib.sweep.local_cluster applies
+
+    t0 = time.perf_counter()
+    cluster = None if scheduler else new_cluster(n_workers, threads, retries)
+    client = Client(scheduler) if scheduler else Client(cluster)
+    try:
+        if cluster is not None:
+            warm_up_workers(client, notebook)
+        yield client, time.perf_counter() - t0
+    finally:
+        with contextlib.suppress(Exception):
+            client.close()
+        if cluster is not None:
+            with contextlib.suppress(Exception):
+                cluster.close()

@@ -57,6 +57,8 @@ def test_notebooks_committed_without_outputs(root):
         for cell in nb["cells"]:
             if cell["cell_type"] == "code":
                 assert not cell["outputs"] and cell["execution_count"] is None, f"{nb_path.name} has outputs"
+        ids = [cell.get("id") for cell in nb["cells"]]
+        assert all(ids) and len(set(ids)) == len(ids), f"{nb_path.name}: every cell needs a unique id (nbformat 4.5)"
 
 
 def test_every_toc_notebook_exists_with_shared_typed_parameters(root):

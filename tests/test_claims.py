@@ -254,3 +254,13 @@ def test_smoke_runs_are_marked_and_claims_name_their_data(tmp_path, monkeypatch)
     broken = {**data, "claims": [{k: v for k, v in c.items() if k not in ("smoke", "data")} for c in data["claims"]]}
     problems = check_records([broken])
     assert len(problems) == 4 and "which data" in problems[0] and "not marked smoke" in problems[1]
+
+
+def test_show_verdicts_keeps_the_whole_claim_text():
+    ev = ood_evidence("far", 50, 50, {"kNN": 2.0, "MSP": 0.3})
+    long = Claim("t/long", "a claim whose statement is much longer than fifty characters, as papers' claims are",
+                 "t", Compare(AUROC, "kNN", ["MSP"]), "far", "greater", 0.0, "r")
+    from oodlib.claims.scoreboard import show_verdicts
+
+    html = show_verdicts(judge_all([long], {"far": ev})).to_html()
+    assert "as papers' claims are" in html or "as papers&#x27; claims are" in html

@@ -35,6 +35,12 @@ def verdict_table(verdicts: Sequence[Verdict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def show_verdicts(verdicts: Sequence[Verdict]) -> Any:
+    """:func:`verdict_table` for a notebook: full claim texts (no truncation), left-aligned, no index."""
+    styles = [{"selector": "td, th", "props": "text-align: left; padding: 0.15em 0.6em; vertical-align: top"}]
+    return verdict_table(verdicts).style.hide(axis="index").set_table_styles(styles)
+
+
 def cell(claim: Mapping[str, Any]) -> str:
     """One scoreboard cell: the verdict, then effect and interval (or why there is none).
 

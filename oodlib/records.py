@@ -140,11 +140,12 @@ class RunRecord:
         the reason (a model that did not learn says nothing about the methods built on it).
         Returns True when the model learned.
         """
-        if accuracy < chance + min_above:
-            self.unfit.append(f"{model}: ID accuracy {100 * accuracy:.1f}% is within {100 * min_above:.0f} points "
-                              f"of chance ({100 * chance:.1f}%), the model did not learn")
-            return False
-        return True
+        from .claims.checks import not_learned
+
+        reason = not_learned(accuracy, chance, min_above)
+        if reason:
+            self.unfit.append(f"{model}: {reason}")
+        return reason is None
 
     @property
     def smoke(self) -> bool:

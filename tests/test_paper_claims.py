@@ -186,5 +186,9 @@ def test_p3_fast_effects_equal_the_pipeline_metrics():
     assert routed_hm(ev, ev["routes_unseen"]) == pytest.approx(100 * ref)
     thr, hm = hm_sweep(ev)
     sw = entropy_threshold_sweep(SimpleNamespace(test=t), n=SWEEP_POINTS)
+    looped = [gzsl_from_routing(t, ev["score:OOD-entropy"] > th, t.seen_mlp, t.unseen_emb)["HM"] for th in thr]
+    np.testing.assert_allclose(hm, 100 * np.array(looped), atol=1e-10)  # the vectorised curve vs routing, threshold by threshold
     np.testing.assert_allclose(hm, 100 * sw["HM"], atol=1e-10)
     np.testing.assert_allclose(thr, sw["threshold"])
+    kept = [np.mean(ev["score:OOD-entropy"][~ev["is_unseen"]] <= th) for th in thr]
+    np.testing.assert_allclose(sw["TPR"], kept)

@@ -22,12 +22,19 @@ def model_learned(min_above_chance: float = 0.1) -> Callable[[Evidence], str | N
         acc, chance = ev.facts.get("id_accuracy"), ev.facts.get("chance_accuracy")
         if acc is None or chance is None:
             return "the run did not record its ID accuracy and chance level"
-        if acc < chance + min_above_chance:
-            return (f"ID accuracy {100 * acc:.1f}% is within {100 * min_above_chance:.0f} points of chance "
-                    f"({100 * chance:.1f}%): the model did not learn")
-        return None
+        return not_learned(acc, chance, min_above_chance)
 
     return check
+
+
+def not_learned(accuracy: float, chance: float, min_above_chance: float = 0.1) -> str | None:
+    """The reason a classifier at ``accuracy`` (fraction) did not learn, or None when it beats
+    ``chance`` by at least ``min_above_chance``; shared by declared claims and point-comparison ones
+    (:meth:`oodlib.records.RunRecord.require_learned`)."""
+    if accuracy < chance + min_above_chance:
+        return (f"ID accuracy {100 * accuracy:.1f}% is within {100 * min_above_chance:.0f} points of chance "
+                f"({100 * chance:.1f}%): the model did not learn")
+    return None
 
 
 def flag_false(fact: str, reason: str) -> Callable[[Evidence], str | None]:

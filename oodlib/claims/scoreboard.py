@@ -15,10 +15,6 @@ import pandas as pd
 
 from .claim import VERDICTS, Verdict
 
-_SHORT = {"supported": "supported", "not supported": "not supported", "inconclusive": "inconclusive",
-          "not run": "not run"}
-
-
 def verdict_table(verdicts: Sequence[Verdict]) -> pd.DataFrame:
     """A notebook-ready table of judged claims: verdict, effect with interval, margin, paper."""
     rows = []
@@ -47,7 +43,7 @@ def cell(claim: Mapping[str, Any]) -> str:
     A smoke-test verdict is prefixed "smoke:" (it exercised the code path, it is not evidence); a
     claim judged on other data than its record's column says which.
     """
-    text = ("smoke: " if claim.get("smoke") else "") + f"**{_SHORT.get(claim['verdict'], claim['verdict'])}**"
+    text = ("smoke: " if claim.get("smoke") else "") + f"**{claim['verdict']}**"
     if claim.get("interval"):
         lo, hi = claim["interval"]
         seeds = claim.get("n_seeds", 1)

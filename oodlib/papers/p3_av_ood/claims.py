@@ -14,32 +14,24 @@ import numpy as np
 from ...claims import AllOf, Claim, Compare, Statistic
 from ...claims.checks import flag_false
 from ...metrics.binary import auroc_ranks
+from ...metrics.gzsl import gzsl_metrics, mean_class_accuracy
 from ...tables import paper_table, select_group
 from .config import P3Config
+from .pipeline import route, routed_hm_curve
 
 Arrays = Mapping[str, np.ndarray]
 SWEEP_POINTS = 60  # thresholds of the sweep (quantiles of the entropy scores), as in Supp. Fig. 1
 
 
-def mean_class_accuracy(y: np.ndarray, correct: np.ndarray) -> float:
-    """Per-class mean of ``correct`` (bool (n,)) averaged over the classes present in ``y``."""
-    _, inv, counts = np.unique(y, return_inverse=True, return_counts=True)
-    return float(np.mean(np.bincount(inv, weights=correct.astype(np.float64)) / counts))
-
-
-def _hm(s: float, u: float) -> float:
-    return 0.0 if s + u == 0 else 2 * s * u / (s + u)
-
-
 def routed_hm(a: Arrays, routes_unseen: np.ndarray, seen_pred: str = "seen_mlp", unseen_pred: str = "unseen_emb") -> float:
-    """HM (%) of routing each sample to the unseen classifier where ``routes_unseen``, else the seen one.
+    """HM (%) of routing each sample to the unseen classifier where ``routes_unseen``, else the seen one."""
+    return _hm(a, route(routes_unseen, a[seen_pred], a[unseen_pred]))
 
-    A seen sample is right when kept seen and its seen prediction is right; an unseen sample when
-    routed unseen and its unseen prediction is right (the two classifiers' classes are disjoint).
-    """
-    u = a["is_unseen"]
-    ok = np.where(u, routes_unseen & (a[unseen_pred] == a["y"]), ~routes_unseen & (a[seen_pred] == a["y"]))
-    return 100 * _hm(mean_class_accuracy(a["y"][~u], ok[~u]), mean_class_accuracy(a["y"][u], ok[u]))
+
+def _hm(a: Arrays, pred: np.ndarray) -> float:
+    """HM (%) of final predictions ``pred`` over all classes (:func:`oodlib.metrics.gzsl_metrics`)."""
+    u, y = a["is_unseen"], a["y"]
+    return 100 * gzsl_metrics(y[~u], pred[~u], y[u], pred[u])["HM"]
 
 
 def detector_auc(a: Arrays, name: str) -> float:
@@ -50,13 +42,13 @@ def detector_auc(a: Arrays, name: str) -> float:
 def seen_acc(a: Arrays, name: str) -> float:
     """SC_acc (%): mean class accuracy of predictions ``name`` on test-seen samples."""
     s = ~a["is_unseen"]
-    return 100 * mean_class_accuracy(a["y"][s], a[name][s] == a["y"][s])
+    return 100 * mean_class_accuracy(a["y"][s], a[name][s])
 
 
 def unseen_acc(a: Arrays, name: str) -> float:
     """UC_acc (%): mean class accuracy of predictions ``name`` on test-unseen samples."""
     u = a["is_unseen"]
-    return 100 * mean_class_accuracy(a["y"][u], a[name][u] == a["y"][u])
+    return 100 * mean_class_accuracy(a["y"][u], a[name][u])
 
 
 def ablation_hm(a: Arrays, name: str) -> float:
@@ -68,9 +60,7 @@ def gzsl_hm(a: Arrays, name: str) -> float:
     """HM (%) of ``"AV-OOD"`` (OOD-entropy routing) or ``"AVCA-style"`` (calibrated stacking)."""
     if name == "AV-OOD":
         return routed_hm(a, a["routes_unseen"])
-    pred, u = a["stacking_pred"], a["is_unseen"]
-    ok = pred == a["y"]
-    return 100 * _hm(mean_class_accuracy(a["y"][~u], ok[~u]), mean_class_accuracy(a["y"][u], ok[u]))
+    return _hm(a, a["stacking_pred"])
 
 
 def threshold_hm_ratio(a: Arrays) -> float:
@@ -84,26 +74,19 @@ def threshold_hm_ratio(a: Arrays) -> float:
 
 
 def hm_sweep(a: Arrays) -> tuple[np.ndarray, np.ndarray]:
-    """(thresholds, HM % per threshold) for OOD-entropy routing, vectorised over thresholds."""
-    score, u, y = a["score:OOD-entropy"], a["is_unseen"], a["y"]
+    """(thresholds, HM % per threshold) for OOD-entropy routing over ``SWEEP_POINTS`` test quantiles."""
+    score = a["score:OOD-entropy"]
     thr = np.quantile(score, np.linspace(0.0, 1.0, SWEEP_POINTS))
-    routed = score[None, :] > thr[:, None]  # (T, n)
-    ok = np.where(u, routed & (a["unseen_emb"] == y), ~routed & (a["seen_mlp"] == y))
-
-    def per_class(rows: np.ndarray) -> np.ndarray:
-        _, inv, counts = np.unique(y[rows], return_inverse=True, return_counts=True)
-        onehot = np.zeros((rows.sum(), len(counts)))
-        onehot[np.arange(rows.sum()), inv] = 1.0
-        return (ok[:, rows] @ onehot / counts).mean(1)
-
-    s, un = per_class(~u), per_class(u)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        hm = np.where(s + un > 0, 2 * s * un / (s + un), 0.0)
-    return thr, 100 * hm
+    return thr, 100 * routed_hm_curve(score, a["y"], ~a["is_unseen"], a["seen_mlp"], a["unseen_emb"], thr)
 
 
 def _paper(table: str, dataset: str) -> "object":
     return select_group(paper_table("p3", table), dataset)
+
+
+def _gap(table: "object", better: str, worse: str, column: str) -> float:
+    """``table[better, column] - table[worse, column]`` in the paper's numbers."""
+    return float(table.loc[better, column] - table.loc[worse, column])
 
 
 def claims(cfg: P3Config) -> list[Claim]:
@@ -126,8 +109,8 @@ def claims(cfg: P3Config) -> list[Claim]:
                      Compare(unseen_acc, "unseen_emb", ["unseen_mlp"], what="UC_acc")]),
               "test", "greater", 1.0, "each classifier must win its role by at least one accuracy point",
               units="accuracy points",
-              paper_effect=float(min(t3.loc["MLP & MLP", "SC_acc"] - t3.loc["Embedding & Embedding", "SC_acc"],
-                                     t3.loc["Embedding & Embedding", "UC_acc"] - t3.loc["MLP & MLP", "UC_acc"])),
+              paper_effect=min(_gap(t3, "MLP & MLP", "Embedding & Embedding", "SC_acc"),
+                               _gap(t3, "Embedding & Embedding", "MLP & MLP", "UC_acc")),
               paper_note=f"Table 3, {cfg.dataset}: min of the SC and UC gaps"),
         Claim("p3/negative_losses_help",
               "The negative-sample losses help the unseen classifier (L+ + L- beats L+ in UC_acc and HM)",
@@ -136,8 +119,7 @@ def claims(cfg: P3Config) -> list[Claim]:
                      Compare(ablation_hm, "ablation:L+ + L- (ours)", ["ablation:L+"], what="HM")]),
               "ablation", "greater", 0.0, "the paper claims a gain of any size in both; the interval must exclude none",
               units="points", check=collapsed,
-              paper_effect=float(min(ts.loc["L+ + L- (ours)", "UC_acc"] - ts.loc["L+", "UC_acc"],
-                                     ts.loc["L+ + L- (ours)", "HM"] - ts.loc["L+", "HM"])),
+              paper_effect=min(_gap(ts, "L+ + L- (ours)", "L+", "UC_acc"), _gap(ts, "L+ + L- (ours)", "L+", "HM")),
               paper_note=f"Supp. Table 1, {cfg.dataset}: min of the UC_acc and HM gains"),
         Claim("p3/mean_entropy_threshold",
               "The mean training entropy is a threshold near the HM-optimal one (within 10% of the best HM)",
@@ -153,6 +135,6 @@ def claims(cfg: P3Config) -> list[Claim]:
               "Sec. 4.3, Table 1", Compare(gzsl_hm, "AV-OOD", ["AVCA-style"], what="HM"),
               "test", "greater", 1.0, "an HM gain under one point is within what a different seed moves",
               units="HM points", check=collapsed,
-              paper_effect=float(t1.loc["AV-OOD", "HM"] - t1.loc["AVCA", "HM"]),
+              paper_effect=_gap(t1, "AV-OOD", "AVCA", "HM"),
               paper_note=f"Table 1, {cfg.dataset}"),
     ]

@@ -32,6 +32,10 @@ RESULTS_MARKER = "<!-- RECORDS -->"
 MANIFESTS_MARKER = "<!-- MANIFESTS -->"
 BENCHMARK_MARKER = "<!-- BENCHMARK -->"
 BENCHMARK_FILE = "benchmark.json"
+SWEEP_BENCHMARK_MARKER = "<!-- SWEEP_BENCHMARK -->"
+SWEEP_BENCHMARK_FILE = "sweep_benchmark.json"
+#: the book build's 4-seed tour sweep (the sweep benchmark's Dask runs), shown on the results page
+BENCHMARK_SWEEP = "tour-benchmark"
 
 
 def toc_notebooks(root: Path) -> list[str]:
@@ -65,6 +69,7 @@ def profile_parameters(root: Path, profile: str) -> dict[str, dict[str, Any]]:
 def results_markdown(records: list[dict[str, Any]]) -> str:
     """The results page body: the runs, then the claims scoreboard (:mod:`oodlib.claims.scoreboard`)."""
     from .claims.scoreboard import scoreboard_markdown
+    from .sweep.report import sweeps_markdown
 
     if not records:
         return "No records were found: run `make book` to produce them.\n"
@@ -81,7 +86,7 @@ def results_markdown(records: list[dict[str, Any]]) -> str:
              for r in records if r.get("data_note")]
     if notes:
         lines += ["", "### What the data were", "", *notes]
-    return "\n".join(lines) + "\n\n" + scoreboard_markdown(records)
+    return "\n".join(lines) + "\n\n" + sweeps_markdown(records) + scoreboard_markdown(records)
 
 
 def collect_records(rec_dir: Path, root: Path) -> list[dict[str, Any]]:
@@ -90,7 +95,7 @@ def collect_records(rec_dir: Path, root: Path) -> list[dict[str, Any]]:
     per sweep, its claims judged over every seed), each marked with the folder it came from."""
     records = load_records(rec_dir) if rec_dir.is_dir() else []
     found = {root / "_build" / "records", *(root / "_build").glob("*/records"),
-             *(root / "_build" / "sweeps").glob("*/records")}
+             *(root / "_build" / "sweeps").glob("*/records"), *(rec_dir.parent / "sweeps").glob("*/records")}
     for folder in sorted(found):
         if folder.resolve() == rec_dir.resolve() or not folder.is_dir():
             continue
@@ -100,7 +105,7 @@ def collect_records(rec_dir: Path, root: Path) -> list[dict[str, Any]]:
             print(f"[oodlib book] skipping records in {folder}: {err}", flush=True)
             continue
         for r in others:
-            r["_build"] = str(folder.relative_to(root))
+            r["_build"] = str(folder.relative_to(root)) if folder.is_relative_to(root) else str(folder)
         records += others
     return records
 
@@ -146,6 +151,12 @@ def stage_sources(root: Path, build: Path, executed: Path, records: list[dict[st
             qps_figure(result, src / "book" / "performance_knn.png")
             figure = "performance_knn.png"
         _fill(perf, BENCHMARK_MARKER, benchmark_markdown(result, records, figure))
+        sweep_json = build / "records" / SWEEP_BENCHMARK_FILE
+        if SWEEP_BENCHMARK_MARKER in perf.read_text(encoding="utf-8"):
+            from .sweep.bench import sweep_benchmark_markdown
+
+            swept = json.loads(sweep_json.read_text(encoding="utf-8")) if sweep_json.exists() else None
+            _fill(perf, SWEEP_BENCHMARK_MARKER, sweep_benchmark_markdown(swept))
     return src
 
 
@@ -159,12 +170,16 @@ def _jupyter_book() -> str:
 
 
 def build_book(root: str | Path = ".", profile: str = "default", build_dir: str | Path | None = None,
-               only: list[str] | None = None, benchmark: str | None = "small") -> Path:
+               only: list[str] | None = None, benchmark: str | None = "small",
+               sweep_benchmark: bool = False) -> Path:
     """Run the notebooks of ``profile`` and render the site; return the HTML folder.
 
     ``benchmark``: the kNN benchmark configuration run after the notebooks (its
     JSON goes to ``records/benchmark.json`` and onto the Performance page), or
-    ``None`` to skip it.
+    ``None`` to skip it. ``sweep_benchmark``: also time 4 tour runs on 2 Dask workers against 4
+    sequential runs (:func:`oodlib.sweep.benchmark_sweep`, about 3 minutes; JSON in
+    ``records/sweep_benchmark.json``, onto the Performance page) and keep that sweep as
+    ``sweeps/tour-benchmark``, whose 4-seed verdicts the results page shows.
     """
     root = Path(root).resolve()
     build = Path(build_dir).resolve() if build_dir else root / ("_build" if profile == "default" else f"_build/{profile}")
@@ -186,6 +201,15 @@ def build_book(root: str | Path = ".", profile: str = "default", build_dir: str 
         print(f"[oodlib book] kNN benchmark ({benchmark}) ...", flush=True)
         run_benchmark(benchmark, rec_dir / BENCHMARK_FILE)
         print(f"[oodlib book] benchmark done in {time.perf_counter() - t:.1f} s", flush=True)
+    if sweep_benchmark:
+        from .sweep import benchmark_sweep, format_benchmark
+
+        t = time.perf_counter()
+        print("[oodlib book] sweep benchmark (4 tour runs: sequential vs 2 Dask workers) ...", flush=True)
+        result = benchmark_sweep(root / "notebooks" / "00_tour.ipynb", out=rec_dir / SWEEP_BENCHMARK_FILE,
+                                 keep_sweep=build / "sweeps" / BENCHMARK_SWEEP, cli=False)
+        print(format_benchmark(result), flush=True)
+        print(f"[oodlib book] sweep benchmark done in {time.perf_counter() - t:.1f} s", flush=True)
     src = stage_sources(root, build, executed, collect_records(rec_dir, root))
     subprocess.run([_jupyter_book(), "build", str(src), "--warningiserror", "--keep-going"], check=True)
     html = build / "html"

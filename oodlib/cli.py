@@ -54,8 +54,9 @@ def _cmd_params(args: argparse.Namespace) -> int:
 def _cmd_book(args: argparse.Namespace) -> int:
     from .book import build_book
 
+    sweep_bench = args.sweep_benchmark if args.sweep_benchmark is not None else args.profile == "default" and not args.only
     build_book(args.root, profile=args.profile, build_dir=args.build_dir, only=args.only,
-               benchmark=None if args.benchmark == "none" else args.benchmark)
+               benchmark=None if args.benchmark == "none" else args.benchmark, sweep_benchmark=sweep_bench)
     return 0
 
 
@@ -77,6 +78,13 @@ def _cmd_check_records(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> None:
+    if args.sweep:
+        from .sweep import benchmark_sweep, format_benchmark
+
+        out = Path(args.out).with_name("sweep_benchmark.json")
+        print(format_benchmark(benchmark_sweep("notebooks/00_tour.ipynb", n_runs=4, workers=2, out=out)))
+        print(f"sweep benchmark written to {out}")
+        return
     from .benchmark import run_benchmark
 
     run_benchmark(args.config, args.out)
@@ -142,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("--only", action="append", metavar="STEM", help="run only these notebooks")
     book.add_argument("--benchmark", default="small", choices=["small", "full", "none"],
                       help="kNN benchmark configuration run after the notebooks (default: small)")
+    book.add_argument("--sweep-benchmark", action=argparse.BooleanOptionalAction, default=None,
+                      help="time 4 tour runs on 2 Dask workers vs sequential (about 3 min) and show that "
+                      "4-seed sweep (default: on for the default profile without --only)")
     book.set_defaults(func=_cmd_book)
 
     check = sub.add_parser("check-records", help="check a folder of results records (every claim names its data)")
@@ -151,7 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="run the kNN speed benchmark (oodlib.benchmark)")
     bench.add_argument("--config", default="small", choices=["small", "full"])
-    bench.add_argument("--out", default="_build/records/benchmark.json", help="where the JSON goes")
+    bench.add_argument("--out", default="_build/records/benchmark.json", help="where the JSON goes "
+                       "(with --sweep: sweep_benchmark.json beside it)")
+    bench.add_argument("--sweep", action="store_true", help="instead, time 4 tour runs on 2 Dask workers vs 4 "
+                       "sequential runs (as oodlib sweep --benchmark)")
     bench.set_defaults(func=_cmd_bench)
 
     sweep = sub.add_parser("sweep", help="run a notebook over seeds / a parameter grid on Dask, "

@@ -246,6 +246,10 @@ def test_tour_sweep_completes_four_runs_and_judges_every_claim_on_four_seeds(tou
     auroc = summary["metrics"]["ood"]["far/kNN"]["AUROC (%)"]
     assert auroc["n_runs"] == 4 and auroc["low"] <= auroc["mean"] <= auroc["high"]
     assert not any((folder / ".attempts").iterdir())
+    from oodlib.sweep.report import sweeps_markdown
+
+    page = sweeps_markdown([summary])
+    assert f"| ood / far/kNN / AUROC (%) | - | {auroc['mean']:.2f} | [{auroc['low']:.2f}, {auroc['high']:.2f}] |" in page
 
 
 @pytest.mark.slow

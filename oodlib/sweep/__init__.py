@@ -41,14 +41,14 @@ from .plan import (RunSpec, code_version, expand_grid, load_grid, notebook_diges
 from .store import (ATTEMPTS_DIR, ATTEMPTS_LOG, ERROR_FILE, MANIFEST, RUN_SPEC, STATES, SweepConflictError,
                     count_attempts, default_build_dir, prepare_run_dir, read_manifest, run_state, sweep_dir,
                     sweep_lock, write_manifest)
-from .summary import (CLAIMS_REGISTRY, aggregate_metrics, claims_for, count_legacy_claims, judge_runs,
-                      mean_interval, summarize_sweep, summary_record)
+from .summary import (CLAIMS_REGISTRY, Declared, aggregate_metrics, claims_for, count_legacy_claims, judge_runs,
+                      mean_interval, paper_metrics, summarize_sweep, summary_record)
 from .worker import THREAD_VARIABLES, RunTask, execute_run, notebook_error, thread_env
 
 __all__ = [
-    "CLAIMS_REGISTRY", "RunSpec", "RunTask", "STATES", "SweepConflictError", "SweepResult", "aggregate_metrics",
+    "CLAIMS_REGISTRY", "Declared", "RunSpec", "RunTask", "STATES", "SweepConflictError", "SweepResult", "aggregate_metrics",
     "benchmark_sweep", "claims_for", "code_version", "count_legacy_claims", "execute_run", "expand_grid",
     "format_benchmark", "judge_runs", "load_grid", "local_cluster", "mean_interval", "notebook_digest",
-    "parse_seeds", "plan_sweep", "prepare_run_dir", "read_manifest", "run_id", "run_state", "run_sweep",
+    "paper_metrics", "parse_seeds", "plan_sweep", "prepare_run_dir", "read_manifest", "run_id", "run_state", "run_sweep",
     "summarize_sweep", "summary_record", "thread_env", "threads_per_worker", "write_manifest",
 ]

@@ -11,18 +11,34 @@ import importlib
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .plan import RunSpec
 from .store import _write_json, run_state
 
-#: notebook stem -> (configuration class, claims function), as "module:name"; these notebooks'
-#: claims are re-judged across the sweep's runs (multi-seed bootstrap); any other notebook's
-#: recorded verdicts are counted instead (:func:`count_legacy_claims`)
-CLAIMS_REGISTRY: dict[str, tuple[str, str]] = {
-    "00_tour": ("oodlib.papers.tour.config:TourConfig", "oodlib.papers.tour.claims:claims"),
-    "p3_av_ood": ("oodlib.papers.p3_av_ood.config:P3Config", "oodlib.papers.p3_av_ood.claims:claims"),
+@dataclass(frozen=True)
+class Declared:
+    """Where a notebook's declarations live, each as ``"module:name"``.
+
+    ``config``: its configuration class; ``claims``: its claims function (config -> claims);
+    ``paper_tables``: optionally, config -> ``{record table: the paper's table}`` (same rows and
+    columns as the notebook's ``record.add_table`` tables), shown beside the sweep's means.
+    """
+
+    config: str
+    claims: str
+    paper_tables: str | None = None
+
+
+#: notebook stem -> its declarations; these notebooks' claims are re-judged across the sweep's runs
+#: (multi-seed bootstrap); any other notebook's recorded verdicts are counted instead
+#: (:func:`count_legacy_claims`)
+CLAIMS_REGISTRY: dict[str, Declared] = {
+    "00_tour": Declared("oodlib.papers.tour.config:TourConfig", "oodlib.papers.tour.claims:claims"),
+    "p3_av_ood": Declared("oodlib.papers.p3_av_ood.config:P3Config", "oodlib.papers.p3_av_ood.claims:claims",
+                          "oodlib.papers.p3_av_ood.tables:paper_tables"),
 }
 
 
@@ -34,7 +50,19 @@ def _resolve(target: str) -> Any:
 def claims_for(stem: str) -> tuple[type, Callable[[Any], list]] | None:
     """``(configuration class, claims function)`` of a notebook in :data:`CLAIMS_REGISTRY`, else ``None``."""
     entry = CLAIMS_REGISTRY.get(stem)
-    return None if entry is None else (_resolve(entry[0]), _resolve(entry[1]))
+    return None if entry is None else (_resolve(entry.config), _resolve(entry.claims))
+
+
+def paper_metrics(stem: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The paper's published values of the notebook's record tables for these parameters
+    (``{table: {row: {column: value}}}``, cells the paper leaves empty left out); ``{}`` if none."""
+    from ..tables import as_record
+
+    entry = CLAIMS_REGISTRY.get(stem)
+    if entry is None or entry.paper_tables is None:
+        return {}
+    cfg = _resolve(entry.config).from_params(dict(values))
+    return {name: as_record(df) for name, df in _resolve(entry.paper_tables)(cfg).items()}
 
 
 def mean_interval(values: Sequence[float], level: float = 0.95) -> dict[str, Any]:
@@ -169,6 +197,9 @@ def summary_record(name: str, specs: Sequence[RunSpec], records: Sequence[Mappin
         "device": ", ".join(dict.fromkeys(r.get("device", "") for r in records if r.get("device"))),
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
+    published = paper_metrics(stem, specs[0].values)
+    if published:
+        out["paper_metrics"] = published
     if first.get("profile"):
         out["profile"] = first["profile"]
     if smoke:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from ...config import RunConfig, at_least, entries, names, one_of, positive
 from ...params import ParameterError
 from ...synthetic import vocab
-from . import STANDS_IN_FOR, VOCALISATIONS
+from .sets import STANDS_IN_FOR, VOCALISATIONS
 
 SOURCES = ("synthetic", "speech_commands_v0.02_test", "speech_commands_v0.02", "folders")
 MODELS = ("mobilenet", "efficientnet")

@@ -11,18 +11,18 @@
 * :mod:`.data` - synthetic machine sounds or the real DCASE2023/2020 Task 2 folders.
 """
 
-from .data import SOURCES_2020, SOURCES_2023, ClipTable, attach_ground_truth, draw_shots, load_domain_shift, load_low_shot
-from .evaluate import (choose_layers, evaluate_submission, hmean_finite, machine_metrics, official_score,
-                       per_machine_official, read_submission, summarize, write_submission)
-from .experiments import MachineScores, Variant, decisions_from_training, evaluate_variants, export_submission, low_shot
-from .features import POOLINGS, build_extractor, clip_samples, extract_embeddings, pool, pooled_dims, small_beats_config, token_grid
-from .genrep import NORMALIZATIONS, GenRep, memmixup, nearest_excluding
+from .._lazy import lazy_exports
 
-__all__ = [
-    "NORMALIZATIONS", "POOLINGS", "SOURCES_2020", "SOURCES_2023", "ClipTable", "GenRep", "MachineScores", "Variant",
-    "attach_ground_truth", "build_extractor", "choose_layers", "clip_samples", "decisions_from_training", "draw_shots",
-    "evaluate_submission", "evaluate_variants", "export_submission", "extract_embeddings", "hmean_finite", "load_domain_shift",
-    "load_low_shot", "low_shot", "machine_metrics", "memmixup", "nearest_excluding", "official_score",
-    "per_machine_official", "pool", "pooled_dims", "read_submission", "small_beats_config", "summarize", "token_grid",
-    "write_submission",
-]
+__all__ = lazy_exports(__name__, {
+    "SOURCES_2020": ".data", "SOURCES_2023": ".data", "ClipTable": ".data", "attach_ground_truth": ".data",
+    "draw_shots": ".data", "load_domain_shift": ".data", "load_low_shot": ".data",
+    "choose_layers": ".evaluate", "evaluate_submission": ".evaluate", "hmean_finite": ".evaluate",
+    "machine_metrics": ".evaluate", "official_score": ".evaluate", "per_machine_official": ".evaluate",
+    "read_submission": ".evaluate", "summarize": ".evaluate", "write_submission": ".evaluate",
+    "MachineScores": ".experiments", "Variant": ".experiments", "decisions_from_training": ".experiments",
+    "evaluate_variants": ".experiments", "export_submission": ".experiments", "low_shot": ".experiments",
+    "POOLINGS": ".features", "build_extractor": ".features", "clip_samples": ".features",
+    "extract_embeddings": ".features", "pool": ".features", "pooled_dims": ".features",
+    "small_beats_config": ".features", "token_grid": ".features",
+    "NORMALIZATIONS": ".genrep", "GenRep": ".genrep", "memmixup": ".genrep", "nearest_excluding": ".genrep",
+})

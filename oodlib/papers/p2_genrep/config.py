@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from ...config import RunConfig, at_least, entries, in_open_closed, one_of
 from ...params import ParameterError
 from ...synthetic.machines import MACHINE_TYPES
-from .data import SOURCES_2020, SOURCES_2023
+
+#: the values of ``data`` (the data module reads them from here)
+SOURCES_2023 = ("synthetic", "dcase2023t2_dev_mini", "dcase2023t2_dev", "dcase2023t2_eval")
+SOURCES_2020 = ("synthetic", "dcase2020t2_dev")
 
 LOWSHOT_SOURCES = (*SOURCES_2020, "none")
 MAX_LAYERS = 48

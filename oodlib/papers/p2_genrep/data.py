@@ -26,9 +26,8 @@ from ...data.dcase import load_dcase
 from ...data.paths import dataset_dir
 from ...seeding import child_seed
 from ...synthetic.machines import MACHINE_TYPES, write_machine_dataset
+from .config import SOURCES_2023, SOURCES_2020
 
-SOURCES_2023 = ("synthetic", "dcase2023t2_dev_mini", "dcase2023t2_dev", "dcase2023t2_eval")
-SOURCES_2020 = ("synthetic", "dcase2020t2_dev")
 
 
 @dataclass

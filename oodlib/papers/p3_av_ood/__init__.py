@@ -13,19 +13,25 @@ The paper-package shape (``CONTRIBUTING.md``): :mod:`.config` (:class:`P3Config`
 (:func:`claims`), plus :mod:`.figures`.
 """
 
-from .detector import OODDetector, entropy, train_ood_detector
-from .embedding import ALL_TERMS, CrossAttentionEmbedding, EmbeddingClassifier, embedding_loss, train_embedding_model
-from .generator import Critic, FeatureGenerator, Generator, gradient_penalty, train_feature_generator
-from .hparams import PRESETS, HParams, hparams
-from .data import SOURCES, load, load_benchmark
-from .config import P3Config
-from .run import ABLATIONS, P3Result, run, train_ablation
-from .claims import claims
-from .pipeline import *  # noqa: F401,F403
-from .pipeline import __all__ as _pipeline_all
+from .._lazy import lazy_exports
 
-__all__ = [
-    "ABLATIONS", "ALL_TERMS", "Critic", "P3Config", "P3Result", "claims", "load", "run", "train_ablation", "CrossAttentionEmbedding", "EmbeddingClassifier", "FeatureGenerator", "Generator",
-    "HParams", "OODDetector", "PRESETS", "SOURCES", "load_benchmark", "embedding_loss", "entropy", "gradient_penalty", "hparams",
-    "train_embedding_model", "train_feature_generator", "train_ood_detector", *_pipeline_all,
-]
+__all__ = lazy_exports(__name__, {
+    "OODDetector": ".detector", "entropy": ".detector", "train_ood_detector": ".detector",
+    "ALL_TERMS": ".embedding", "CrossAttentionEmbedding": ".embedding", "EmbeddingClassifier": ".embedding",
+    "embedding_loss": ".embedding", "train_embedding_model": ".embedding",
+    "Critic": ".generator", "FeatureGenerator": ".generator", "Generator": ".generator",
+    "gradient_penalty": ".generator", "train_feature_generator": ".generator",
+    "PRESETS": ".hparams", "HParams": ".hparams", "hparams": ".hparams",
+    "SOURCES": ".data", "load": ".data", "load_benchmark": ".data",
+    "P3Config": ".config",
+    "ABLATIONS": ".run", "P3Result": ".run", "run": ".run", "train_ablation": ".run",
+    "claims": ".claims",
+    "AVOODRun": ".pipeline", "BETAS": ".pipeline", "COMPONENTS": ".pipeline", "TestPredictions": ".pipeline",
+    "component_seeds": ".pipeline", "av_ood_metrics": ".pipeline", "calibrated_stacking": ".pipeline",
+    "choose_beta": ".pipeline", "detection_auc": ".pipeline", "detector_table_row": ".pipeline",
+    "entropy_threshold_sweep": ".pipeline", "routed_hm_curve": ".pipeline", "gzsl_from_routing": ".pipeline",
+    "harmonic_mean": ".pipeline", "local_labels": ".pipeline", "operating_point": ".pipeline",
+    "route": ".pipeline", "run_av_ood": ".pipeline", "seen_accuracy": ".pipeline",
+    "stacking_metrics": ".pipeline", "stacking_score": ".pipeline", "train_embedding": ".pipeline",
+    "unseen_accuracy": ".pipeline",
+})

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 
 from ...config import RunConfig, at_least, one_of
 from ...params import ParameterError
-from .data import SOURCES
 from .hparams import PRESETS, HParams, hparams
+
+#: the values of ``data`` (the data module reads them from here)
+SOURCES = ("synthetic", "avca_meta", "avca")
 
 
 @dataclass(frozen=True)

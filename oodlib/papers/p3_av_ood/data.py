@@ -10,11 +10,10 @@ from ...data.gzsl import GZSLBenchmark, load_avca_benchmark
 from ...data.paths import dataset_dir
 from ...seeding import child_seed
 from ...synthetic.av_features import AVFeatureSpec, synthetic_gzsl
+from .config import SOURCES
 
 if TYPE_CHECKING:
     from .config import P3Config
-
-SOURCES = ("synthetic", "avca_meta", "avca")
 
 
 def load_benchmark(data: str, dataset: str = "UCF", data_dir: str | Path | None = None, seed: int = 0,

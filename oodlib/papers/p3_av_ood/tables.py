@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from ...metrics.gzsl import mean_class_accuracy
 from .pipeline import (AVOODRun, av_ood_metrics, detector_table_row, gzsl_from_routing, seen_accuracy,
                        stacking_metrics, unseen_accuracy)
 from .run import P3Result
+
+if TYPE_CHECKING:
+    from .config import P3Config
 
 
 def _pct(rows: dict[str, dict[str, float]], index: str) -> pd.DataFrame:
@@ -50,3 +55,18 @@ def supp_table1(result: P3Result) -> pd.DataFrame:
                    "HM": gzsl_from_routing(t, det, t.seen_mlp, pred_u)["HM"]}
             for name, pred_u in result.ablation.items()}
     return _pct(rows, "loss")
+
+
+#: the record tables (``record.add_table`` keys) that have a published counterpart in ``p3.yaml``
+PAPER_TABLES = ("table1", "table2", "table3", "supp_table1")
+
+
+def paper_tables(cfg: P3Config) -> dict[str, pd.DataFrame]:
+    """The paper's tables for ``cfg.dataset``, keyed and shaped as this notebook's record tables.
+
+    Rows keep the paper's names, so a row of ours that is not the paper's (``"AVCA-style"``) has no
+    published counterpart and is shown without one.
+    """
+    from ...tables import paper_table, select_group
+
+    return {name: select_group(paper_table("p3", name), cfg.dataset) for name in PAPER_TABLES}

@@ -11,19 +11,20 @@ No public code exists; every open choice is made and documented in the module wh
 * :mod:`.data` — synthetic and real open-set data with full and 10% regimes.
 """
 
-from .augment import add_noise, augment_clip, augment_set, reverb, speed_perturb, time_shift
-from .data import SOURCES, OpenSetData, load_open_set, small_subset
-from .evaluate import best_threshold, detection_metrics, open_set_accuracy, open_set_predictions
-from .features import segmented_mel
-from .losses import confident_loss, kl_uniform_to, sinkhorn_score, sinkhorn_to_uniform
-from .models import (LATENT, Detector, Generator, ScatResNet, ScatteringFront, VAEEncoder, kl_divergence,
-                     reparameterize)
-from .train import SystemConfig, TrainedSystem, logits_of, scores, train_system
+from .._lazy import lazy_exports
 
-__all__ = [
-    "LATENT", "SOURCES", "Detector", "Generator", "OpenSetData", "ScatResNet", "ScatteringFront", "SystemConfig",
-    "TrainedSystem", "VAEEncoder", "add_noise", "augment_clip", "augment_set", "best_threshold", "confident_loss",
-    "detection_metrics", "kl_divergence", "kl_uniform_to", "load_open_set", "logits_of", "open_set_accuracy",
-    "open_set_predictions", "reparameterize", "reverb", "scores", "segmented_mel", "sinkhorn_score",
-    "sinkhorn_to_uniform", "small_subset", "speed_perturb", "time_shift", "train_system",
-]
+__all__ = lazy_exports(__name__, {
+    "add_noise": ".augment", "augment_clip": ".augment", "augment_set": ".augment", "reverb": ".augment",
+    "speed_perturb": ".augment", "time_shift": ".augment",
+    "SOURCES": ".data", "OpenSetData": ".data", "load_open_set": ".data", "small_subset": ".data",
+    "best_threshold": ".evaluate", "detection_metrics": ".evaluate", "open_set_accuracy": ".evaluate",
+    "open_set_predictions": ".evaluate",
+    "segmented_mel": ".features",
+    "confident_loss": ".losses", "kl_uniform_to": ".losses", "sinkhorn_score": ".losses",
+    "sinkhorn_to_uniform": ".losses",
+    "LATENT": ".models", "Detector": ".models", "Generator": ".models", "ScatResNet": ".models",
+    "ScatteringFront": ".models", "VAEEncoder": ".models", "kl_divergence": ".models",
+    "reparameterize": ".models",
+    "SystemConfig": ".train", "TrainedSystem": ".train", "logits_of": ".train", "scores": ".train",
+    "train_system": ".train",
+})

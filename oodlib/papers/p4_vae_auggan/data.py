@@ -25,8 +25,8 @@ from ...data.paths import dataset_dir
 from ...data.speech_commands import TEN_WORDS, UNKNOWN, load_speech_commands, speaker_disjoint_split
 from ...synthetic.speech import SpeechSetSpec, synth_speech_set
 from ...synthetic.vocab import EN_KEYWORDS, SPEECH_COMMANDS_WORDS
+from .config import SOURCES
 
-SOURCES = ("synthetic", "speech_commands_v0.02_test", "speech_commands_v0.02")
 DEV_UNKNOWN = tuple(w for w in SPEECH_COMMANDS_WORDS if w not in TEN_WORDS)  # 25 other command words
 TEST_UNKNOWN = EN_KEYWORDS[:25]  # everyday English words
 

@@ -9,16 +9,17 @@
   benchmarks' own layouts (via :mod:`oodlib.data.segmentation`).
 """
 
-from .data import DEFAULT_HELD_OUT, SOURCES, DenseBenchmark, load_dense_benchmark
-from .dense import (KNNMaps, combine, grid_labels, knn_maps, metrics_by_group, minmax_range, pixel_metrics,
-                    sample_bank, search_time_vs_bank, size_groups, upsample_nearest)
-from .models import (ARCHITECTURES, CNN_PROBES, VIT_PROBES, ConvSegmenter, ViTSegmenter, build_model,
-                     load_checkpoint, n_parameters)
-from .train import Extracted, extract, mean_iou, train_segmenter
+from .._lazy import lazy_exports
 
-__all__ = [
-    "ARCHITECTURES", "CNN_PROBES", "DEFAULT_HELD_OUT", "SOURCES", "VIT_PROBES", "ConvSegmenter", "DenseBenchmark",
-    "Extracted", "KNNMaps", "ViTSegmenter", "build_model", "combine", "extract", "grid_labels", "knn_maps",
-    "load_checkpoint", "load_dense_benchmark", "mean_iou", "metrics_by_group", "minmax_range", "n_parameters",
-    "pixel_metrics", "sample_bank", "search_time_vs_bank", "size_groups", "train_segmenter", "upsample_nearest",
-]
+__all__ = lazy_exports(__name__, {
+    "DEFAULT_HELD_OUT": ".data", "SOURCES": ".data", "DenseBenchmark": ".data",
+    "load_dense_benchmark": ".data",
+    "KNNMaps": ".dense", "combine": ".dense", "grid_labels": ".dense", "knn_maps": ".dense",
+    "metrics_by_group": ".dense", "minmax_range": ".dense", "pixel_metrics": ".dense",
+    "sample_bank": ".dense", "search_time_vs_bank": ".dense", "size_groups": ".dense",
+    "upsample_nearest": ".dense",
+    "ARCHITECTURES": ".models", "CNN_PROBES": ".models", "VIT_PROBES": ".models", "ConvSegmenter": ".models",
+    "ViTSegmenter": ".models", "build_model": ".models", "load_checkpoint": ".models",
+    "n_parameters": ".models",
+    "Extracted": ".train", "extract": ".train", "mean_iou": ".train", "train_segmenter": ".train",
+})

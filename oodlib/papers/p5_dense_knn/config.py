@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from ...config import RunConfig, at_least, entries, one_of, positive
 from ...data.segmentation import CAMVID_CLASSES
 from ...params import ParameterError
-from .data import SOURCES
+
+#: the values of ``data`` (the data module reads them from here)
+SOURCES = ("synthetic", "camvid", "road_anomaly", "smiyc", "fishyscapes_lostandfound", "streethazards")
 
 VIT_PATCH = 8  # the notebook's ViT patch (and the CNN's output stride)
 VIT_HEADS = 4  # the notebook's ViT heads: vit_dim must be a multiple of them

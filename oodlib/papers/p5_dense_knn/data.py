@@ -24,8 +24,8 @@ from ...data.paths import dataset_dir
 from ...seeding import child_seed
 from ...synthetic import road_scenes
 from .dense import size_groups
+from .config import SOURCES
 
-SOURCES = ("synthetic", "camvid", "road_anomaly", "smiyc", "fishyscapes_lostandfound", "streethazards")
 DEFAULT_HELD_OUT = ("Pedestrian", "Bicyclist")
 
 

@@ -9,10 +9,9 @@ Every paper package has this shape (see ``CONTRIBUTING.md``):
 * :mod:`.claims` - the claims, declared with margins.
 """
 
-from .claims import claims
-from .config import TourConfig
-from .data import TourData, load
-from .run import TourResult, run
-from .tables import ood_table
+from .._lazy import lazy_exports
 
-__all__ = ["TourConfig", "TourData", "TourResult", "claims", "load", "ood_table", "run"]
+__all__ = lazy_exports(__name__, {
+    "claims": ".claims", "TourConfig": ".config", "TourData": ".data", "load": ".data",
+    "TourResult": ".run", "run": ".run", "ood_table": ".tables",
+})

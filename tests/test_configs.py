@@ -176,6 +176,7 @@ def test_p4_config_accepts_the_documented_zeros():
     ({"k": 0}, "'k'"), ({"k_sweep": []}, "k_sweep"), ({"k_sweep": [0, 3]}, r"k_sweep\[0\]"),
     ({"bank_size": 2}, "bank_size"), ({"bank_sweep": [2]}, r"bank_sweep\[0\]"), ({"runtime_banks": [0]}, "runtime_banks"),
     ({"n_examples": 0}, "n_examples"), ({"n_train": 1, "image_size": [16, 16], "k_sweep": [1, 10]}, "feature cells"),
+    ({"fit": "crop"}, "'fit'"),
 ])
 def test_p5_config_rejects_nonsense(params, match):
     with pytest.raises(ParameterError, match=match):

@@ -324,6 +324,13 @@ def test_camvid_benchmark_on_the_shared_subset(shared_data):
     b = p5.load_dense_benchmark("camvid", str(shared_data), seed=0, image_size=(96, 128), n_train=6,
                                 n_test=5, n_ref=3)
     assert b.train_images.shape == (6, 96, 128, 3) and len(b.class_names) == 9
-    assert len(b.test_images) == 5 and ((b.test_ood == 1).sum(axis=(1, 2)) > 0).all()
+    assert len(b.test_images) == 5 and (b.test_counts[..., 1].sum(axis=(1, 2)) > 0).all()
     assert not np.isin(b.train_labels, [9, 10]).any()  # held-out classes are void after renumbering
     assert set(np.unique(b.test_ood)) <= {0, 1, 255}
+    # CamVid is 720 x 960 (4:3) like the input: no padding, 7.5 x 7.5 native pixels per input pixel
+    assert b.test_counts.shape == (5, 96, 128, 2) and b.test_counts.sum(axis=-1).min() > 0
+    assert b.test_counts.sum(axis=(1, 2, 3)).max() <= 720 * 960 and "native resolution" in b.note
+    wide = p5.load_dense_benchmark("camvid", str(shared_data), seed=0, image_size=(64, 160), n_train=2,
+                                   n_test=2, n_ref=1)
+    assert (wide.test_ood[:, :, :10] == 255).all() and (wide.train_labels[:, :, -10:] == 255).all()  # padded sides
+    assert wide.test_counts[:, :, :10].sum() == 0 and "aspect ratio kept" in wide.note

@@ -28,6 +28,7 @@ A missing folder or an image without its label raises :class:`FileNotFoundError`
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -177,28 +178,119 @@ def camvid_split_classes(raw: np.ndarray, held_out: tuple[int, ...]) -> tuple[np
     return train, ood
 
 
+FITS = ("pad", "stretch")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where an image of native size (h0, w0) sits in the (H, W) model input: its resized content
+    (ch, cw) at offset (oy, ox); the rest is padding (image 0, label void)."""
+
+    native: tuple[int, int]
+    content: tuple[int, int]
+    offset: tuple[int, int]
+
+
+def place(native: tuple[int, int], size: tuple[int, int], fit: str = "pad") -> Placement:
+    """How an image of ``native`` (h0, w0) pixels enters a (H, W) model input.
+
+    ``"pad"`` keeps the aspect ratio: the image is scaled to fit inside (H, W) and centred, the
+    rest padded (letterbox); ``"stretch"`` resizes it to (H, W) whatever its aspect ratio.
+    """
+    if fit not in FITS:
+        raise ValueError(f"fit must be one of {FITS}, got {fit!r}")
+    (h0, w0), (h, w) = native, size
+    if fit == "stretch":
+        return Placement((h0, w0), (h, w), (0, 0))
+    scale = min(h / h0, w / w0)
+    ch, cw = min(h, max(1, round(h0 * scale))), min(w, max(1, round(w0 * scale)))
+    return Placement((h0, w0), (ch, cw), ((h - ch) // 2, (w - cw) // 2))
+
+
+def native_counts(native_ood: np.ndarray, where: Placement, size: tuple[int, int]) -> np.ndarray:
+    """(H, W, 2) counts: the native ID (0) and OOD (1) pixels whose nearest model-input pixel each is.
+
+    Native pixel (y, x) takes its score from the model-input pixel whose area covers its centre
+    (nearest upsampling with half-pixel centres); void (255) pixels are counted in neither class.
+    With these counts, :meth:`oodlib.metrics.PixelOODMetrics.update_counts` gives the metrics at the
+    labels' native resolution.
+    """
+    h0, w0 = where.native
+    if native_ood.shape != (h0, w0):
+        raise ValueError(f"native label map is {native_ood.shape}, expected {(h0, w0)}")
+    (ch, cw), (oy, ox), (h, w) = where.content, where.offset, size
+    rows = oy + ((2 * np.arange(h0) + 1) * ch) // (2 * h0)
+    cols = ox + ((2 * np.arange(w0) + 1) * cw) // (2 * w0)
+    cell = (rows[:, None] * w + cols[None, :]).reshape(-1)
+    flat = native_ood.reshape(-1)
+    return np.stack([np.bincount(cell[flat == c], minlength=h * w).reshape(h, w) for c in (0, 1)], axis=-1)
+
+
+def _read_one(image: Path, label: Path) -> tuple[Image.Image, np.ndarray]:
+    """One image (RGB) and its single-channel label map (uint8), checked against each other."""
+    img = Image.open(image).convert("RGB")
+    lab = Image.open(label)
+    if lab.mode not in ("L", "P", "I", "I;16"):
+        raise ValueError(f"{label}: expected a single-channel label map, got mode {lab.mode}")
+    if img.size != lab.size:
+        raise ValueError(f"{image} is {img.size} but its label {label} is {lab.size}")
+    arr = np.asarray(lab)
+    if arr.max(initial=0) > 255:
+        raise ValueError(f"{label}: label values above 255")
+    return img, arr.astype(np.uint8)
+
+
+def _fit_pair(img: Image.Image, lab: np.ndarray, size: tuple[int, int], fit: str) -> tuple[np.ndarray, np.ndarray, Placement]:
+    """Image bilinear and label nearest into a (H, W) canvas as :func:`place` says (pad: 0 / void)."""
+    where = place((lab.shape[0], lab.shape[1]), size, fit)
+    (ch, cw), (oy, ox) = where.content, where.offset
+    canvas_img = np.zeros((*size, 3), np.uint8)
+    canvas_lab = np.full(size, VOID, np.uint8)
+    canvas_img[oy:oy + ch, ox:ox + cw] = np.asarray(img.resize((cw, ch), Image.BILINEAR), np.uint8)
+    canvas_lab[oy:oy + ch, ox:ox + cw] = np.asarray(Image.fromarray(lab).resize((cw, ch), Image.NEAREST))
+    return canvas_img, canvas_lab, where
+
+
 def read_pairs(frame: pd.DataFrame, size: tuple[int, int] | None = None,
-               convert: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+               convert: Callable[[np.ndarray], np.ndarray] | None = None,
+               fit: str = "stretch") -> tuple[np.ndarray, np.ndarray]:
     """Read rows of a loader's frame: images (n, H, W, 3) uint8 and label maps (n, H, W) uint8.
 
     ``size`` = (H, W) resizes images bilinearly and labels with nearest neighbours (no new
-    label values); ``convert`` maps raw label values (e.g. :func:`road_anomaly_ood`).
+    label values), as ``fit`` says (:func:`place`: ``"pad"`` keeps the aspect ratio and pads with
+    black and void, ``"stretch"`` does not); ``convert`` maps raw label values (e.g.
+    :func:`road_anomaly_ood`), before resizing. ``size=None`` needs images of one size.
     """
     images, labels = [], []
     for row in frame.itertuples():
-        img = Image.open(row.image).convert("RGB")
-        lab = Image.open(row.label)
-        if lab.mode not in ("L", "P", "I", "I;16"):
-            raise ValueError(f"{row.label}: expected a single-channel label map, got mode {lab.mode}")
-        if img.size != lab.size:
-            raise ValueError(f"{row.image} is {img.size} but its label {row.label} is {lab.size}")
+        img, lab = _read_one(row.image, row.label)
+        lab = convert(lab) if convert is not None else lab
         if size is not None:
-            img = img.resize((size[1], size[0]), Image.BILINEAR)
-            lab = lab.resize((size[1], size[0]), Image.NEAREST)
-        arr = np.asarray(lab)
-        if arr.max(initial=0) > 255:
-            raise ValueError(f"{row.label}: label values above 255")
-        arr = arr.astype(np.uint8)
-        images.append(np.asarray(img, np.uint8))
-        labels.append(convert(arr) if convert is not None else arr)
+            img_arr, lab, _ = _fit_pair(img, lab, size, fit)
+        else:
+            img_arr = np.asarray(img, np.uint8)
+        images.append(img_arr)
+        labels.append(lab)
+    shapes = {a.shape for a in images}
+    if len(shapes) > 1:
+        raise ValueError(f"images of several sizes {sorted(shapes)[:3]}: give a size to resize them to")
     return np.stack(images), np.stack(labels)
+
+
+def read_ood_pairs(frame: pd.DataFrame, size: tuple[int, int], convert: Callable[[np.ndarray], np.ndarray],
+                   fit: str = "pad") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Test images for pixel OOD metrics at the labels' native resolution.
+
+    Returns images (n, H, W, 3) and OOD maps (n, H, W) at the model's size (as :func:`read_pairs`),
+    and (n, H, W, 2) native-pixel counts (:func:`native_counts`) of each image's OOD map as
+    ``convert`` gives it (0 ID, 1 OOD, 255 void) at its own size.
+    """
+    images, labels, counts = [], [], []
+    for row in frame.itertuples():
+        img, raw = _read_one(row.image, row.label)
+        ood = convert(raw)
+        img_arr, lab, where = _fit_pair(img, ood, size, fit)
+        images.append(img_arr)
+        labels.append(lab)
+        counts.append(native_counts(ood, where, size).astype(np.uint32))
+    return np.stack(images), np.stack(labels), np.stack(counts)

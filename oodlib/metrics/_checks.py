@@ -64,3 +64,20 @@ def binary_inputs(y_true: Any, y_score: Any, pos_label: Any = 1) -> tuple[np.nda
     if is_pos.all():
         raise ValueError("y_true holds only the positive class; a negative class is needed")
     return is_pos, s
+
+
+def sample_weights(weights: Any, is_positive: np.ndarray) -> np.ndarray | None:
+    """Validate per-sample weights for a binary problem: ``None`` stays ``None``.
+
+    Weights must be finite and >= 0, one per sample, and leave both classes with a positive total.
+    """
+    if weights is None:
+        return None
+    w = as_1d(weights, "sample_weight", dtype=np.float64)
+    if w.shape[0] != is_positive.shape[0]:
+        raise ValueError(f"sample_weight has {w.shape[0]} entries but there are {is_positive.shape[0]} samples")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError("sample_weight must be finite and >= 0")
+    if not (w[is_positive].sum() > 0 and w[~is_positive].sum() > 0):
+        raise ValueError("sample_weight leaves a class with zero total weight")
+    return w

@@ -17,20 +17,21 @@ import numpy as np
 from scipy import stats
 from sklearn import metrics as skm
 
-from ._checks import binary_inputs
+from ._checks import binary_inputs, sample_weights
 
 FprMethod = Literal["closest", "roc_argmin", "at_least"]
 FPR_METHODS = ("closest", "roc_argmin", "at_least")
 
 
-def auroc(y_true: Any, y_score: Any, pos_label: Any = 1) -> float:
+def auroc(y_true: Any, y_score: Any, pos_label: Any = 1, sample_weight: Any = None) -> float:
     """Area under the ROC curve (scikit-learn's ``roc_auc_score``).
 
     Positive class: ``pos_label``; ``y_score`` higher = more positive.
     Invariant to swapping the positive class *and* negating the scores.
+    ``sample_weight``: as in :func:`aupr`.
     """
     pos, s = binary_inputs(y_true, y_score, pos_label)
-    return float(skm.roc_auc_score(pos, s))
+    return float(skm.roc_auc_score(pos, s, sample_weight=sample_weights(sample_weight, pos)))
 
 
 def auroc_ranks(is_positive: np.ndarray, y_score: np.ndarray) -> float:
@@ -46,14 +47,16 @@ def auroc_ranks(is_positive: np.ndarray, y_score: np.ndarray) -> float:
     return float((ranks[is_positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def aupr(y_true: Any, y_score: Any, pos_label: Any = 1) -> float:
+def aupr(y_true: Any, y_score: Any, pos_label: Any = 1, sample_weight: Any = None) -> float:
     """Area under the precision-recall curve as average precision.
 
     Positive class: ``pos_label`` (AUPR-In when the ID class is positive,
     AUPR-Out when the OOD class is); ``y_score`` higher = more positive.
+    ``sample_weight`` (n,): each sample counts that many times (e.g. the native-resolution
+    pixels behind one model-resolution pixel); the same as repeating it.
     """
     pos, s = binary_inputs(y_true, y_score, pos_label)
-    return float(skm.average_precision_score(pos, s))
+    return float(skm.average_precision_score(pos, s, sample_weight=sample_weights(sample_weight, pos)))
 
 
 def pauc(y_true: Any, y_score: Any, max_fpr: float = 0.1, pos_label: Any = 1) -> float:
@@ -75,7 +78,7 @@ def roc_points(y_true: Any, y_score: Any, pos_label: Any = 1) -> tuple[np.ndarra
     return fpr, tpr, thr
 
 
-def _closest_reference(pos: np.ndarray, s: np.ndarray, tpr: float) -> float:
+def _closest_reference(pos: np.ndarray, s: np.ndarray, tpr: float, w: np.ndarray | None = None) -> float:
     """FPR at the TPR closest to ``tpr``, following P1's reference code.
 
     This is the rule of ``fpr_and_fdr_at_recall`` (Hendrycks et al.) used by the
@@ -86,24 +89,25 @@ def _closest_reference(pos: np.ndarray, s: np.ndarray, tpr: float) -> float:
     """
     order = np.argsort(-s, kind="mergesort")
     s_sorted, pos_sorted = s[order], pos[order]
+    w_sorted = np.ones(s.size) if w is None else w[order]
     ends = np.r_[np.flatnonzero(np.diff(s_sorted)), s_sorted.size - 1]
-    tps = np.cumsum(pos_sorted, dtype=np.float64)[ends]
-    fps = (ends + 1) - tps
+    tps = np.cumsum(w_sorted * pos_sorted, dtype=np.float64)[ends]
+    fps = np.cumsum(w_sorted * ~pos_sorted, dtype=np.float64)[ends]
     recall = tps / tps[-1]
     last = int(np.searchsorted(tps, tps[-1]))  # first threshold with full recall
     recall, fps = recall[: last + 1][::-1], fps[: last + 1][::-1]
     cutoff = int(np.argmin(np.abs(recall - tpr)))
-    return float(fps[cutoff] / np.count_nonzero(~pos))
+    return float(fps[cutoff] / float(np.sum(w_sorted * ~pos_sorted)))
 
 
-def _roc_argmin(pos: np.ndarray, s: np.ndarray, tpr: float) -> float:
+def _roc_argmin(pos: np.ndarray, s: np.ndarray, tpr: float, w: np.ndarray | None = None) -> float:
     """FPR at the TPR closest to ``tpr``, following P5's reference code (dense-ood-knns).
 
     ``fpr, tpr_, _ = roc_curve(y, s)`` (scikit-learn's defaults, intermediate points
     dropped), then ``fpr[argmin(|tpr_ - tpr|)]``: among tied thresholds the first one,
     i.e. the **lowest** FPR.
     """
-    fpr, tpr_curve, _ = skm.roc_curve(pos, s)
+    fpr, tpr_curve, _ = skm.roc_curve(pos, s, sample_weight=w)
     return float(fpr[int(np.argmin(np.abs(tpr_curve - tpr)))])
 
 
@@ -113,6 +117,7 @@ def fpr_at_tpr(
     tpr: float = 0.95,
     pos_label: Any = 1,
     method: FprMethod = "closest",
+    sample_weight: Any = None,
 ) -> float:
     """False-positive rate at a given true-positive rate (FPR95 for ``tpr=0.95``).
 
@@ -130,16 +135,18 @@ def fpr_at_tpr(
             * ``"roc_argmin"`` (P5's reference: ``roc_curve`` then ``argmin |tpr - t|``):
               the closest TPR too, but among ties the lowest FPR;
             * ``"at_least"``: the smallest FPR among thresholds with TPR >= ``tpr``.
+        sample_weight: as in :func:`aupr` (every rule gives what repeating the samples gives).
     """
     if not 0.0 < tpr <= 1.0:
         raise ValueError(f"tpr must be in (0, 1], got {tpr}")
     pos, s = binary_inputs(y_true, y_score, pos_label)
+    w = sample_weights(sample_weight, pos)
     if method == "closest":
-        return _closest_reference(pos, s, tpr)
+        return _closest_reference(pos, s, tpr, w)
     if method == "roc_argmin":
-        return _roc_argmin(pos, s, tpr)
+        return _roc_argmin(pos, s, tpr, w)
     if method == "at_least":
-        fpr, tpr_curve, _ = skm.roc_curve(pos, s, drop_intermediate=False)
+        fpr, tpr_curve, _ = skm.roc_curve(pos, s, drop_intermediate=False, sample_weight=w)
         return float(fpr[np.argmax(tpr_curve >= tpr - 1e-12)])
     raise ValueError(f"method must be one of {FPR_METHODS}, got {method!r}")
 

@@ -27,7 +27,7 @@ class PixelOODMetrics:
             acc.update(score_map, labels)
         acc.compute()                          # {"ap": ..., "fpr95": ..., "auroc": ...}
 
-    Memory: 5 bytes per valid pixel (float32 score + bool label).
+    Memory: 9 bytes per valid pixel (float32 score and weight, bool label).
     """
 
     def __init__(self, ignore_label: int = 255, tpr: float = 0.95, fpr_method: str = "roc_argmin") -> None:
@@ -40,6 +40,8 @@ class PixelOODMetrics:
         self.fpr_method = fpr_method
         self._scores: list[np.ndarray] = []
         self._labels: list[np.ndarray] = []
+        self._weights: list[np.ndarray] = []
+        self._weighted = False
 
     def update(self, score_map: Any, label_map: Any) -> "PixelOODMetrics":
         """Add one image. ``score_map`` and ``label_map`` have the same shape (H, W).
@@ -59,12 +61,36 @@ class PixelOODMetrics:
             )
         self._scores.append(finite_scores(scores[valid], "score_map").astype(np.float32))
         self._labels.append(labels[valid] == 1)
+        self._weights.append(np.ones(int(valid.sum()), np.float32))
+        return self
+
+    def update_counts(self, score_map: Any, counts: Any) -> "PixelOODMetrics":
+        """Add one image scored at a lower resolution than its labels (native-resolution metrics).
+
+        ``score_map`` (H, W); ``counts`` (H, W, 2): how many native-resolution ID (``[..., 0]``) and
+        OOD (``[..., 1]``) pixels take their score from each score-map pixel (void pixels counted in
+        neither). The metrics are then exactly those of the nearest-upsampled score map against the
+        native labels, without building it (see :func:`oodlib.data.segmentation.native_counts`).
+        """
+        scores, c = np.asarray(score_map), np.asarray(counts)
+        if c.shape != (*scores.shape, 2):
+            raise ValueError(f"counts must have shape {(*scores.shape, 2)} for a score map of shape {scores.shape}, "
+                             f"got {c.shape}")
+        if (c < 0).any():
+            raise ValueError("counts must be >= 0")
+        flat = finite_scores(scores.reshape(-1), "score_map").astype(np.float32)
+        for label, w in ((False, c[..., 0].reshape(-1)), (True, c[..., 1].reshape(-1))):
+            keep = w > 0
+            self._scores.append(flat[keep])
+            self._labels.append(np.full(int(keep.sum()), label))
+            self._weights.append(w[keep].astype(np.float32))
+        self._weighted = True
         return self
 
     @property
     def n_pixels(self) -> int:
-        """Valid pixels added so far."""
-        return int(sum(s.size for s in self._scores))
+        """Valid pixels added so far (native-resolution pixels for :meth:`update_counts`)."""
+        return int(round(sum(float(w.sum(dtype=np.float64)) for w in self._weights)))
 
     def compute(self) -> dict[str, float]:
         """``{"ap", "fpr95", "auroc"}`` over all valid pixels added (fractions)."""
@@ -72,8 +98,9 @@ class PixelOODMetrics:
             raise ValueError("no images were added: call update() first")
         s = np.concatenate(self._scores).astype(np.float64)
         y = np.concatenate(self._labels).astype(int)
+        w = np.concatenate(self._weights).astype(np.float64) if self._weighted else None
         return {
-            "ap": binary.aupr(y, s),
-            "fpr95": binary.fpr_at_tpr(y, s, tpr=self.tpr, method=self.fpr_method),
-            "auroc": binary.auroc(y, s),
+            "ap": binary.aupr(y, s, sample_weight=w),
+            "fpr95": binary.fpr_at_tpr(y, s, tpr=self.tpr, method=self.fpr_method, sample_weight=w),
+            "auroc": binary.auroc(y, s, sample_weight=w),
         }

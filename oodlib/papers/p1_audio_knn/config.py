@@ -18,10 +18,6 @@ RESERVED_SET_NAMES = ("ID test", *STANDS_IN_FOR, "unknown words", "silence / noi
                       "speech commands (10 words)", "custom")
 
 
-
-
-
-
 @dataclass(frozen=True)
 class P1Config(RunConfig):
     """Parameters of ``notebooks/p1_audio_knn.ipynb`` (see its parameters cell)."""

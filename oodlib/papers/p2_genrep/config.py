@@ -17,8 +17,6 @@ MAX_LAYERS = 48
 POS_CONV_GROUPS = 16  # BEATs' positional convolution groups: the width must be a multiple of them
 
 
-
-
 def _machines(name: str, values: list, synthetic: bool) -> None:
     """Synthetic data: a non-empty list of distinct machine types; real data: distinct folder names."""
     if len(set(values)) != len(values):
@@ -28,8 +26,6 @@ def _machines(name: str, values: list, synthetic: bool) -> None:
         if not values or bad:
             raise ParameterError(f"parameter {name!r} must list synthetic machine types from {list(MACHINE_TYPES)} "
                                  f"for synthetic data ([] = all applies to real folders only), got {values!r}")
-
-
 
 
 def extractor_width_problem(width: int) -> str | None:

@@ -10,8 +10,6 @@ from ...config import RunConfig, at_least, in_open_closed, one_of
 SOURCES = ("synthetic", "speech_commands_v0.02_test", "speech_commands_v0.02")
 
 
-
-
 @dataclass(frozen=True)
 class P4Config(RunConfig):
     """Parameters of ``notebooks/p4_vae_auggan.ipynb`` (see its parameters cell)."""

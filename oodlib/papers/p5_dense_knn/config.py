@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ...config import RunConfig, at_least, entries, one_of, positive
-from ...data.segmentation import CAMVID_CLASSES
+from ...data.segmentation import CAMVID_CLASSES, FITS
 from ...params import ParameterError
 
 #: the values of ``data`` (the data module reads them from here)
@@ -16,13 +16,12 @@ VIT_HEADS = 4  # the notebook's ViT heads: vit_dim must be a multiple of them
 MAX_BANK = 10_000_000
 
 
-
-
 @dataclass(frozen=True)
 class P5Config(RunConfig):
     """Parameters of ``notebooks/p5_dense_knn.ipynb`` (see its parameters cell)."""
 
     image_size: list[int] = field(default_factory=lambda: [128, 128])  # (H, W), multiples of the ViT patch (8)
+    fit: str = "pad"  # real images into image_size: "pad" keeps the aspect ratio (void padding), "stretch" does not
     n_train: int = 240  # training images (real data: 0 = the whole split)
     n_test: int = 60  # test images (real data: 0 = all)
     n_ref: int = 16  # in-distribution reference images (real data: 0 = all)
@@ -43,6 +42,7 @@ class P5Config(RunConfig):
     def check(self) -> None:
         super().check()
         one_of("data", self.data, SOURCES)
+        one_of("fit", self.fit, FITS)
         if len(self.image_size) != 2:
             raise ParameterError(f"parameter 'image_size' must be [H, W], got {self.image_size!r}")
         for i, side in enumerate(self.image_size):

@@ -32,7 +32,13 @@ DEFAULT_HELD_OUT = ("Pedestrian", "Bicyclist")
 @dataclass
 class DenseBenchmark:
     """Arrays for one run. Images uint8 (n, H, W, 3); ``*_labels`` class ids (255 = void);
-    ``ref_ood``/``test_ood`` 0 = ID, 1 = anomaly, 255 = void; ``test_groups`` anomaly size names."""
+    ``ref_ood``/``test_ood`` 0 = ID, 1 = anomaly, 255 = void; ``test_groups`` anomaly size names.
+
+    ``test_counts`` (n, H, W, 2), real data only: the native-resolution ID and OOD pixels behind
+    each model-resolution pixel (:func:`oodlib.data.segmentation.native_counts`), so that the
+    pixel metrics are those at the labels' own size; ``None`` when images are made at the model's
+    size (synthetic scenes).
+    """
 
     train_images: np.ndarray
     train_labels: np.ndarray
@@ -45,6 +51,7 @@ class DenseBenchmark:
     note: str
     ref_labels: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
+    test_counts: np.ndarray | None = None
 
     @property
     def image_size(self) -> tuple[int, int]:
@@ -83,73 +90,86 @@ def _camvid_ids(held_out: tuple[str, ...]) -> tuple[int, ...]:
     return tuple(seg.CAMVID_CLASSES.index(c) for c in held_out)
 
 
-def _camvid(root, seed, size, n_train, n_test, n_ref, held_out) -> DenseBenchmark:
+def _camvid(root, seed, size, n_train, n_test, n_ref, held_out, fit) -> DenseBenchmark:
     ids = _camvid_ids(held_out)
     split = lambda raw: seg.camvid_split_classes(raw, ids)  # noqa: E731
-    tr_img, tr_raw = seg.read_pairs(_cap(seg.load_camvid(root, "train"), n_train, seed), size)
-    ref_img, ref_raw = seg.read_pairs(_cap(seg.load_camvid(root, "val"), n_ref, seed), size)
-    te_img, te_raw = seg.read_pairs(seg.load_camvid(root, "test"), size)
-    keep = np.isin(te_raw, ids).any(axis=(1, 2))
-    te_img, te_raw = te_img[keep], te_raw[keep]
+    tr_img, tr_raw = seg.read_pairs(_cap(seg.load_camvid(root, "train"), n_train, seed), size, fit=fit)
+    ref_img, ref_raw = seg.read_pairs(_cap(seg.load_camvid(root, "val"), n_ref, seed), size, fit=fit)
+    te_img, test_ood, counts = seg.read_ood_pairs(seg.load_camvid(root, "test"), size, lambda raw: split(raw)[1], fit)
+    keep = counts[..., 1].sum(axis=(1, 2)) > 0  # images with held-out pixels at native size
+    te_img, test_ood, counts = te_img[keep], test_ood[keep], counts[keep]
     if n_test and len(te_img) > n_test:
         pick = np.sort(np.random.default_rng(seed).choice(len(te_img), n_test, replace=False))
-        te_img, te_raw = te_img[pick], te_raw[pick]
-    test_ood = split(te_raw)[1]
+        te_img, test_ood, counts = te_img[pick], test_ood[pick], counts[pick]
     kept = tuple(c for i, c in enumerate(seg.CAMVID_CLASSES) if i not in ids)
-    note = (f"CamVid ({root}), images resized to {size[0]}x{size[1]}: held-out classes {', '.join(held_out)} are "
+    note = (f"CamVid ({root}), images {_fit_text(fit, size)}: held-out classes {', '.join(held_out)} are "
             f"void in training and anomalies at test time; {len(tr_img)} train, {len(ref_img)} val (reference) and "
-            f"{len(te_img)} test images that contain a held-out class.")
+            f"{len(te_img)} test images that contain a held-out class; metrics at the labels' native resolution.")
     return DenseBenchmark(tr_img, split(tr_raw)[0], ref_img, split(ref_raw)[1], te_img, test_ood,
-                          size_groups(test_ood), kept, note, ref_labels=split(ref_raw)[0])
+                          size_groups(test_ood), kept, note, ref_labels=split(ref_raw)[0], test_counts=counts)
 
 
-def _train_source(data_dir, seed, size, n_train, n_ref):
+def _fit_text(fit: str, size: tuple[int, int]) -> str:
+    return (f"scaled to fit {size[0]}x{size[1]} with their aspect ratio kept (padding is void)" if fit == "pad"
+            else f"resized to {size[0]}x{size[1]} (aspect ratio not kept)")
+
+
+def _train_source(data_dir, seed, size, n_train, n_ref, fit):
     """Cityscapes when present, else CamVid (all classes): (train imgs, labels, ref imgs, classes, text)."""
     try:
         root = dataset_dir("cityscapes", data_dir)
-        tr = seg.read_pairs(_cap(seg.load_cityscapes(root, "train"), n_train, seed), size)
-        ref = seg.read_pairs(_cap(seg.load_cityscapes(root, "val"), n_ref, seed), size)
+        tr = seg.read_pairs(_cap(seg.load_cityscapes(root, "train"), n_train, seed), size, fit=fit)
+        ref = seg.read_pairs(_cap(seg.load_cityscapes(root, "val"), n_ref, seed), size, fit=fit)
         return tr, ref, seg.CITYSCAPES_CLASSES, f"Cityscapes ({root})"
     except FileNotFoundError:
         root = dataset_dir("camvid", data_dir)
-        tr = seg.read_pairs(_cap(seg.load_camvid(root, "train"), n_train, seed), size)
-        ref = seg.read_pairs(_cap(seg.load_camvid(root, "val"), n_ref, seed), size)
+        tr = seg.read_pairs(_cap(seg.load_camvid(root, "train"), n_train, seed), size, fit=fit)
+        ref = seg.read_pairs(_cap(seg.load_camvid(root, "val"), n_ref, seed), size, fit=fit)
         void = lambda a: np.where(a == seg.CAMVID_VOID, seg.VOID, a).astype(np.uint8)  # noqa: E731
         return (tr[0], void(tr[1])), (ref[0], void(ref[1])), seg.CAMVID_CLASSES, f"CamVid ({root}, Cityscapes absent)"
 
 
 def load_dense_benchmark(data: str = "synthetic", data_dir: str | None = None, seed: int = 0,
                          image_size: tuple[int, int] = (128, 128), n_train: int = 300, n_test: int = 60,
-                         n_ref: int = 20, held_out: tuple[str, ...] = DEFAULT_HELD_OUT) -> DenseBenchmark:
-    """Load or generate a :class:`DenseBenchmark`; ``n_*`` = 0 keeps every real image of a split."""
+                         n_ref: int = 20, held_out: tuple[str, ...] = DEFAULT_HELD_OUT,
+                         fit: str = "pad") -> DenseBenchmark:
+    """Load or generate a :class:`DenseBenchmark`; ``n_*`` = 0 keeps every real image of a split.
+
+    ``fit``: how a real image enters the model's ``image_size`` (:func:`oodlib.data.segmentation.place`):
+    ``"pad"`` keeps its aspect ratio, ``"stretch"`` does not. Real test labels are also kept at their
+    native size, as counts (``test_counts``), for native-resolution metrics.
+    """
     if data not in SOURCES:
         raise ValueError(f"data must be one of {SOURCES}, got {data!r}")
+    if fit not in seg.FITS:
+        raise ValueError(f"fit must be one of {seg.FITS}, got {fit!r}")
     size = (int(image_size[0]), int(image_size[1]))
     if data == "synthetic":
         return _synthetic(seed, size, n_train or 300, n_test or 60, n_ref or 20)
     if data == "camvid":
         _camvid_ids(tuple(held_out))  # check the parameter before touching the disk
-        return _camvid(dataset_dir("camvid", data_dir), seed, size, n_train, n_test, n_ref, tuple(held_out))
+        return _camvid(dataset_dir("camvid", data_dir), seed, size, n_train, n_test, n_ref, tuple(held_out), fit)
     if data == "streethazards":
         root = dataset_dir("streethazards", data_dir)
         tr = seg.read_pairs(_cap(seg.load_streethazards(root, "training"), n_train, seed), size,
-                            seg.streethazards_classes)
+                            seg.streethazards_classes, fit)
         ref = seg.read_pairs(_cap(seg.load_streethazards(root, "validation"), n_ref, seed), size,
-                             seg.streethazards_classes)
-        te_img, te_ood = seg.read_pairs(_cap(seg.load_streethazards(root, "test"), n_test, seed), size,
-                                        seg.streethazards_ood)
+                             seg.streethazards_classes, fit)
+        te_img, te_ood, counts = seg.read_ood_pairs(_cap(seg.load_streethazards(root, "test"), n_test, seed), size,
+                                                    seg.streethazards_ood, fit)
         ref_ood = np.where(ref[1] == seg.VOID, seg.VOID, 0).astype(np.uint8)
         return DenseBenchmark(tr[0], tr[1], ref[0], ref_ood, te_img, te_ood, size_groups(te_ood),
-                              seg.STREETHAZARDS_CLASSES, f"StreetHazards ({root}) at {size[0]}x{size[1]}",
-                              ref_labels=ref[1])
+                              seg.STREETHAZARDS_CLASSES, f"StreetHazards ({root}), images {_fit_text(fit, size)}; "
+                              "metrics at the labels' native resolution.", ref_labels=ref[1], test_counts=counts)
     loaders = {"road_anomaly": (seg.load_road_anomaly, seg.road_anomaly_ood),
                "smiyc": (seg.load_smiyc_anomaly, seg.binary_ood),
                "fishyscapes_lostandfound": (seg.load_fishyscapes, seg.binary_ood)}
     load, convert = loaders[data]
     root = dataset_dir(data, data_dir)
-    te_img, te_ood = seg.read_pairs(_cap(load(root), n_test, seed), size, convert)
-    tr, ref, classes, src = _train_source(data_dir, seed, size, n_train, n_ref)
+    te_img, te_ood, counts = seg.read_ood_pairs(_cap(load(root), n_test, seed), size, convert, fit)
+    tr, ref, classes, src = _train_source(data_dir, seed, size, n_train, n_ref, fit)
     ref_ood = np.where(ref[1] == seg.VOID, seg.VOID, 0).astype(np.uint8)
-    note = f"{data} test images ({root}) at {size[0]}x{size[1]}; segmenter trained on {src}."
+    note = (f"{data} test images ({root}), images {_fit_text(fit, size)}; segmenter trained on {src}; "
+            "metrics at the labels' native resolution.")
     return DenseBenchmark(tr[0], tr[1], ref[0], ref_ood, te_img, te_ood, size_groups(te_ood), classes, note,
-                          ref_labels=ref[1])
+                          ref_labels=ref[1], test_counts=counts)

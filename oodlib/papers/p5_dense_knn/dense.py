@@ -118,20 +118,32 @@ def combine(knn: np.ndarray, lse: np.ndarray, knn_range: tuple[float, float],
     return (a + b).astype(np.float32)
 
 
-def pixel_metrics(score_maps: np.ndarray, ood_maps: np.ndarray) -> dict[str, float]:
-    """AP, FPR95 and AUROC (fractions) with OOD pixels positive, void (255) ignored."""
+def pixel_metrics(score_maps: np.ndarray, ood_maps: np.ndarray, counts: np.ndarray | None = None) -> dict[str, float]:
+    """AP, FPR95 and AUROC (fractions) with OOD pixels positive, void (255) ignored.
+
+    ``score_maps`` and ``ood_maps`` (n, H, W). ``counts`` (n, H, W, 2), when the labels' native size
+    differs from H x W (:attr:`.data.DenseBenchmark.test_counts`): the metrics are then computed
+    at the native resolution, each native pixel scored by its nearest score-map pixel.
+    """
     if score_maps.shape != ood_maps.shape:
         raise ValueError(f"score maps {score_maps.shape} and OOD maps {ood_maps.shape} differ in shape")
+    if counts is not None and counts.shape != (*score_maps.shape, 2):
+        raise ValueError(f"counts {counts.shape} do not match score maps {score_maps.shape} (expected (n, H, W, 2))")
     acc = PixelOODMetrics(ignore_label=VOID)
-    for s, y in zip(score_maps, ood_maps):
-        acc.update(s, y)
+    for i, (s, y) in enumerate(zip(score_maps, ood_maps)):
+        if counts is None:
+            acc.update(s, y)
+        else:
+            acc.update_counts(s, counts[i])
     return acc.compute()
 
 
-def metrics_by_group(score_maps: np.ndarray, ood_maps: np.ndarray, groups: np.ndarray) -> dict[str, dict[str, float]]:
+def metrics_by_group(score_maps: np.ndarray, ood_maps: np.ndarray, groups: np.ndarray,
+                     counts: np.ndarray | None = None) -> dict[str, dict[str, float]]:
     """:func:`pixel_metrics` over the images of each group (e.g. anomaly size)."""
     groups = np.asarray(groups)
-    return {str(g): pixel_metrics(score_maps[groups == g], ood_maps[groups == g]) for g in dict.fromkeys(groups)}
+    return {str(g): pixel_metrics(score_maps[groups == g], ood_maps[groups == g],
+                                  None if counts is None else counts[groups == g]) for g in dict.fromkeys(groups)}
 
 
 def size_groups(ood_maps: np.ndarray, names: tuple[str, ...] = ("small", "medium", "large")) -> np.ndarray:

@@ -151,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("--benchmark", default="small", choices=["small", "full", "none"],
                       help="kNN benchmark configuration run after the notebooks (default: small)")
     book.add_argument("--sweep-benchmark", action=argparse.BooleanOptionalAction, default=None,
-                      help="time 4 tour runs on 2 Dask workers vs sequential (about 3 min) and show that "
+                      help="time 4 tour runs on 2 Dask workers vs sequential (about 2 min) and show that "
                       "4-seed sweep (default: on for the default profile without --only)")
     book.set_defaults(func=_cmd_book)
 

@@ -85,3 +85,14 @@ def test_sweep_benchmark_section_reports_what_was_measured():
     met["meets_targets"]["speedup"] = True
     assert "1.7x, met from scratch" in sweep_benchmark_markdown(met)
     assert "did not run in this build" in sweep_benchmark_markdown(None)
+
+
+def test_sweep_benchmark_section_without_the_running_cluster():
+    quick = copy.deepcopy(BENCH)
+    quick.update(dask_warm=None, speedup_warm=None, overhead_per_run_s=0.6,
+                 overhead_method="the new cluster's wall time minus its start and the busiest worker's notebook time")
+    quick["meets_targets"]["speedup_warm"] = None
+    quick["single_run"] = {"plain_1_thread_s": None, "warm_cluster_sweep_s": None}
+    md = sweep_benchmark_markdown(quick)
+    assert "running cluster" not in md and "1.7x, not met from scratch." in md
+    assert "+0.6 s (the new cluster's wall time minus its start" in md

@@ -154,7 +154,8 @@ def test_p2_extractor_width_rule_matches_the_architecture():
     ({"data": "speech_commands"}, "'data'"), ({"lam": -0.1}, "'lam'"), ({"outlier_scale": NAN}, "outlier_scale"),
     ({"aug_copies": -1}, "aug_copies"), ({"small_fraction": 0.0}, "small_fraction"),
     ({"small_fraction": 1.5}, "small_fraction"), ({"n_train": 0}, "n_train"), ({"n_eval": 0}, "n_eval"),
-    ({"max_per_word": -1}, "max_per_word"), ({"width": 0}, "width"),
+    ({"max_per_word": -1}, "max_per_word"), ({"width": 0}, "width"), ({"blur": 0.0}, "'blur'"),
+    ({"small_by": "words"}, "small_by"), ({"classifier": "resnet50"}, "'classifier'"),
 ])
 def test_p4_config_rejects_nonsense(params, match):
     with pytest.raises(ParameterError, match=match):

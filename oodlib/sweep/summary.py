@@ -39,6 +39,8 @@ CLAIMS_REGISTRY: dict[str, Declared] = {
     "00_tour": Declared("oodlib.papers.tour.config:TourConfig", "oodlib.papers.tour.claims:claims"),
     "p3_av_ood": Declared("oodlib.papers.p3_av_ood.config:P3Config", "oodlib.papers.p3_av_ood.claims:claims",
                           "oodlib.papers.p3_av_ood.tables:paper_tables"),
+    "p4_vae_auggan": Declared("oodlib.papers.p4_vae_auggan.config:P4Config", "oodlib.papers.p4_vae_auggan.claims:claims",
+                              "oodlib.papers.p4_vae_auggan.tables:paper_tables"),
 }
 
 

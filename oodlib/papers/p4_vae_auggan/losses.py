@@ -50,19 +50,21 @@ def kl_uniform_to(probs: torch.Tensor) -> torch.Tensor:
     return -torch.log(torch.tensor(float(k))) - torch.log(probs.clamp_min(1e-12)).mean(dim=1)
 
 
-def confident_loss(logits: torch.Tensor, kind: str = "sinkhorn") -> torch.Tensor:
-    """Batch mean of the divergence from uniform of ``softmax(logits)``: ``"sinkhorn"``, ``"kl"`` or ``"none"`` (0)."""
+def confident_loss(logits: torch.Tensor, kind: str = "sinkhorn", blur: float = 0.05) -> torch.Tensor:
+    """Batch mean of the divergence from uniform of ``softmax(logits)``: ``"sinkhorn"`` (GeomLoss ``blur``),
+    ``"kl"`` or ``"none"`` (0)."""
     if kind == "none":
         return logits.new_zeros(())
     p = torch.softmax(logits, dim=1)
     if kind == "sinkhorn":
-        return sinkhorn_to_uniform(p).mean()
+        return sinkhorn_to_uniform(p, blur).mean()
     if kind == "kl":
         return kl_uniform_to(p).mean()
     raise ValueError(f"confident loss must be 'sinkhorn', 'kl' or 'none', got {kind!r}")
 
 
 @torch.no_grad()
-def sinkhorn_score(logits: torch.Tensor) -> torch.Tensor:
-    """OOD score (n,): minus the Sinkhorn divergence of ``softmax(logits)`` from uniform (higher = more OOD)."""
-    return -sinkhorn_to_uniform(torch.softmax(logits, dim=1))
+def sinkhorn_score(logits: torch.Tensor, blur: float = 0.05) -> torch.Tensor:
+    """OOD score (n,): minus the Sinkhorn divergence (GeomLoss ``blur``) of ``softmax(logits)`` from
+    uniform (higher = more OOD)."""
+    return -sinkhorn_to_uniform(torch.softmax(logits, dim=1), blur)

@@ -112,24 +112,47 @@ class ScatteringFront(nn.Module):
         return s.flatten(1, 2)
 
 
-class ScatResNet(nn.Module):
-    """(n, 1, 32, 32) -> logits (n, n_classes); ``features`` is the pooled 4 * width vector."""
+ARCHITECTURES = ("small", "resnet18")
 
-    def __init__(self, n_classes: int = 10, width: int = 32, scattering: bool = True):
+
+class ScatResNet(nn.Module):
+    """(n, 1, 32, 32) -> logits (n, n_classes); ``features`` is the pooled trunk vector.
+
+    ``arch="small"`` (the CPU default): five basic blocks at widths ``width``-``4 * width`` on the
+    8 x 8 maps, features ``4 * width``. ``arch="resnet18"``: ResNet-18's depth and widths, four
+    stages of two basic blocks at 64, 128, 256, 512 channels (strides 1, 2, 2, 2), features 512;
+    ``width`` is then unused. With ``scattering=True`` the trunk starts from the 81 scattering
+    channels at 8 x 8; without, from a 3 x 3 convolution on the 32 x 32 log-mel (the conventional
+    ResNet; ``"small"`` brings it to 8 x 8 with two strided blocks first).
+    """
+
+    def __init__(self, n_classes: int = 10, width: int = 32, scattering: bool = True, arch: str = "small"):
         super().__init__()
-        w = width
+        if arch not in ARCHITECTURES:
+            raise ValueError(f"arch must be one of {ARCHITECTURES}, got {arch!r}")
+        w = width if arch == "small" else 64
         if scattering:
             self.front = ScatteringFront()
             stem = [nn.BatchNorm2d(self.front.channels), nn.Conv2d(self.front.channels, w, 3, 1, 1, bias=False),
                     nn.BatchNorm2d(w), nn.ReLU()]
-        else:  # conventional ResNet stem and first block down to 8 x 8
+        else:  # conventional ResNet stem (the small trunk also goes down to 8 x 8 first)
             self.front = nn.Identity()
-            stem = [nn.Conv2d(1, w, 3, 1, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU(), BasicBlock(w, w, 2),
-                    BasicBlock(w, w, 2)]
-        self.body = nn.Sequential(*stem, BasicBlock(w, w), BasicBlock(w, 2 * w), BasicBlock(2 * w, 2 * w),
-                                  BasicBlock(2 * w, 4 * w, 2), BasicBlock(4 * w, 4 * w), nn.AvgPool2d(4, 4),
-                                  nn.Flatten())
-        self.fc = nn.Linear(4 * w, n_classes)
+            stem = [nn.Conv2d(1, w, 3, 1, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU()]
+            if arch == "small":
+                stem += [BasicBlock(w, w, 2), BasicBlock(w, w, 2)]
+        if arch == "small":
+            blocks = [BasicBlock(w, w), BasicBlock(w, 2 * w), BasicBlock(2 * w, 2 * w), BasicBlock(2 * w, 4 * w, 2),
+                      BasicBlock(4 * w, 4 * w), nn.AvgPool2d(4, 4)]
+            out = 4 * w
+        else:
+            widths, blocks, cin = (64, 128, 256, 512), [], 64
+            for i, cout in enumerate(widths):
+                blocks += [BasicBlock(cin, cout, 1 if i == 0 else 2), BasicBlock(cout, cout)]
+                cin = cout
+            blocks.append(nn.AdaptiveAvgPool2d(1))
+            out = 512
+        self.body = nn.Sequential(*stem, *blocks, nn.Flatten())
+        self.fc = nn.Linear(out, n_classes)
 
     @torch.no_grad()
     def front_end(self, x: torch.Tensor) -> torch.Tensor:

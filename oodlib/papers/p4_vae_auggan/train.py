@@ -62,12 +62,17 @@ class SystemConfig:
     #: a K-class head and a real/fake head, trained on classification + detection together)
     discriminator: str = "separate"
     arch: str = "small"  # the classifier: "small" (5 blocks) or "resnet18" (ResNet-18's depth and widths)
+    #: "joint": real and outlier clips pass the classifier in one batch (batch norm sees both);
+    #: "separate": the outliers in a batch of their own (the code's reading before 2026-12)
+    outlier_batchnorm: str = "joint"
 
     def __post_init__(self) -> None:
         if self.latent_input not in ("vae", "noise"):
             raise ValueError(f"latent_input must be 'vae' or 'noise', got {self.latent_input!r}")
         if self.confident not in ("sinkhorn", "kl", "none"):
             raise ValueError(f"confident must be 'sinkhorn', 'kl' or 'none', got {self.confident!r}")
+        if self.outlier_batchnorm not in ("joint", "separate"):
+            raise ValueError(f"outlier_batchnorm must be 'joint' or 'separate', got {self.outlier_batchnorm!r}")
         if self.arch not in ("small", "resnet18"):
             raise ValueError(f"arch must be 'small' or 'resnet18', got {self.arch!r}")
         if self.discriminator not in ("separate", "shared"):
@@ -122,40 +127,74 @@ def feature_matching(real: torch.Tensor, fake: torch.Tensor, per_sample: bool) -
     return (real.mean(0) - fake.mean(0)).pow(2).sum()
 
 
-def _gan_step(cfg: SystemConfig, xb: torch.Tensor, E: VAEEncoder, G: Generator, D: nn.Module,
-              opt_d: torch.optim.Optimizer | None, opt_g: torch.optim.Optimizer,
-              gen: torch.Generator) -> tuple[dict, torch.Tensor, torch.Tensor]:
-    """One detector and one encoder/generator update; returns losses, a batch of outliers (detached)
-    and the detection loss. With ``opt_d=None`` (a shared discriminator) the detector is not
-    updated here: its loss joins the classifier's."""
-    bce = nn.functional.binary_cross_entropy_with_logits
-    dev = xb.device
-    eps = torch.randn(len(xb), LATENT, generator=gen).to(dev)
+def _latent(cfg: SystemConfig, xb: torch.Tensor, E: VAEEncoder, gen: torch.Generator):
+    """The generator's input for batch ``xb``: ``(z, mu, logvar)`` (``mu``/``logvar`` None for noise)."""
+    eps = torch.randn(len(xb), LATENT, generator=gen).to(xb.device)
     if cfg.latent_input == "vae":
         mu, logvar = E(xb)
-        z = reparameterize(mu, logvar, eps)
-    else:
-        z = eps
+        return reparameterize(mu, logvar, eps), mu, logvar
+    return eps, None, None
+
+
+def _with_vae_terms(cfg: SystemConfig, loss: torch.Tensor, xb: torch.Tensor, fake: torch.Tensor, mu, logvar) -> torch.Tensor:
+    """``loss`` plus eq. 8's L2 reconstruction and eq. 6's KL (``loss`` itself for the noise input)."""
+    if cfg.latent_input != "vae":
+        return loss
+    return loss + 0.5 * cfg.alpha * (xb - fake).pow(2).flatten(1).sum(1).mean() + kl_divergence(mu, logvar)
+
+
+@torch.no_grad()
+def _outliers(cfg: SystemConfig, xb: torch.Tensor, E: VAEEncoder, G: Generator, gen: torch.Generator) -> torch.Tensor:
+    """A batch of outliers ``G(mu + outlier_scale * sigma * eps)`` from the encoded batch (or ``G(eps)``)."""
+    m = min(cfg.outlier_batch, len(xb))
+    e2 = torch.randn(m, LATENT, generator=gen).to(xb.device)
+    if cfg.latent_input == "vae":
+        mu, logvar = E(xb[:m])
+        return G(mu + cfg.outlier_scale * torch.exp(0.5 * logvar) * e2)
+    return G(e2)
+
+
+def _gan_step(cfg: SystemConfig, xb: torch.Tensor, E: VAEEncoder, G: Generator, D: Detector,
+              opt_d: torch.optim.Optimizer, opt_g: torch.optim.Optimizer, gen: torch.Generator) -> tuple[dict, torch.Tensor]:
+    """Separate detector: one detector and one encoder/generator update; returns losses and a batch
+    of outliers (detached)."""
+    bce = nn.functional.binary_cross_entropy_with_logits
+    dev = xb.device
+    z, mu, logvar = _latent(cfg, xb, E, gen)
     fake = G(z)
     loss_d = bce(D(xb), torch.ones(len(xb), device=dev)) + bce(D(fake.detach()), torch.zeros(len(xb), device=dev))
-    if opt_d is not None:
-        optimizer_step(loss_d, opt_d)
+    optimizer_step(loss_d, opt_d)
     fm = feature_matching(D.features(xb), D.features(fake),
                           cfg.feature_matching == "per_sample" and cfg.latent_input == "vae")
-    loss_g = bce(D(fake), torch.ones(len(xb), device=dev)) + 0.5 * cfg.beta * fm
-    if cfg.latent_input == "vae":
-        loss_g = loss_g + 0.5 * cfg.alpha * (xb - fake).pow(2).flatten(1).sum(1).mean() + kl_divergence(mu, logvar)
+    loss_g = _with_vae_terms(cfg, bce(D(fake), torch.ones(len(xb), device=dev)) + 0.5 * cfg.beta * fm, xb, fake, mu, logvar)
     optimizer_step(loss_g, opt_g)
-    with torch.no_grad():
-        m = min(cfg.outlier_batch, len(xb))
-        e2 = torch.randn(m, LATENT, generator=gen).to(dev)
-        if cfg.latent_input == "vae":
-            mu, logvar = E(xb[:m])
-            z_out = mu + cfg.outlier_scale * torch.exp(0.5 * logvar) * e2
-        else:
-            z_out = e2
-        outliers = G(z_out)
-    return {"detector": float(loss_d.detach()), "generator": float(loss_g.detach())}, outliers, loss_d
+    return {"detector": float(loss_d.detach()), "generator": float(loss_g.detach())}, _outliers(cfg, xb, E, G, gen)
+
+
+def _shared_gan_step(cfg: SystemConfig, xb: torch.Tensor, fb: torch.Tensor, E: VAEEncoder, G: Generator,
+                     D: SharedDetector, opt_g: torch.optim.Optimizer,
+                     gen: torch.Generator) -> tuple[dict, torch.Tensor, torch.Tensor]:
+    """Shared discriminator: one encoder/generator update against the classifier's real/fake head;
+    returns losses, outliers (detached) and the detection loss, which joins the classifier's update.
+
+    ``fb``: the cached front end (scattering) of ``xb``; the fakes pass the front end once.
+    """
+    bce = nn.functional.binary_cross_entropy_with_logits
+    dev = xb.device
+    body, head = D.classifier[0].body, D.out
+    z, mu, logvar = _latent(cfg, xb, E, gen)
+    fake = G(z)
+    fake_front = D.classifier[0].front(fake)
+    h_real = body(fb)
+    loss_d = (bce(head(h_real).squeeze(1), torch.ones(len(xb), device=dev))
+              + bce(head(body(fake_front.detach())).squeeze(1), torch.zeros(len(xb), device=dev)))
+    h_fake = body(fake_front)
+    fm = feature_matching(h_real.detach(), h_fake, cfg.feature_matching == "per_sample" and cfg.latent_input == "vae")
+    loss_g = _with_vae_terms(cfg, bce(head(h_fake).squeeze(1), torch.ones(len(xb), device=dev)) + 0.5 * cfg.beta * fm,
+                             xb, fake, mu, logvar)
+    optimizer_step(loss_g, opt_g)
+    losses = {"detector": float(loss_d.detach()), "generator": float(loss_g.detach())}
+    return losses, _outliers(cfg, xb, E, G, gen), loss_d
 
 
 def train_system(cfg: SystemConfig, x: np.ndarray, y: np.ndarray, n_classes: int = 10, seed: int = 0,
@@ -191,14 +230,17 @@ def train_system(cfg: SystemConfig, x: np.ndarray, y: np.ndarray, n_classes: int
             gan_losses = {"detector": 0.0, "generator": 0.0}
             logits_real = None
             detection = torch.zeros((), device=dev)
+            if shared:  # the shared discriminator learns detection with the classification
+                gan_losses, outliers, detection = _shared_gan_step(cfg, xb, fb, E, G, D, opt_g, gen)
+            elif use_gan:
+                gan_losses, outliers = _gan_step(cfg, xb, E, G, D, opt_d, opt_g, gen)
             if use_gan:
-                gan_losses, outliers, loss_d = _gan_step(cfg, xb, E, G, D, opt_d, opt_g, gen)
-                if shared:  # the shared discriminator learns detection with the classification
-                    detection = loss_d
-                if cfg.confident != "none":  # real and outlier clips share one batch-norm batch
+                if cfg.confident != "none" and cfg.outlier_batchnorm == "joint":  # one batch-norm batch
                     both = C.head(torch.cat([fb, C.front_end(outliers)]))
                     logits_real, logits_out = both[: len(fb)], both[len(fb):]
                     conf = confident_loss(logits_out, cfg.confident, cfg.blur)
+                elif cfg.confident != "none":
+                    conf = confident_loss(C.head(C.front_end(outliers)), cfg.confident, cfg.blur)
             ce = nn.functional.cross_entropy(C.head(fb) if logits_real is None else logits_real, yb)
             optimizer_step(ce + cfg.lam * conf + detection, opt_c)
             return {"classifier": float(ce.detach()), "confident": float(conf.detach()), **gan_losses}

@@ -268,22 +268,25 @@ def test_second_invocation_skips_every_done_run(tour_sweep, monkeypatch):
 def test_interrupted_sweep_resumes_and_completes(tmp_path):
     """Ctrl-C (SIGINT) after the first run is done; the same command then runs only the rest."""
     nb = tiny_notebook(tmp_path)
-    argv = ["sweep", str(nb), "--seeds", "0-2", "-p", "sleep_s", "3", "--workers", "1", "--build-dir", str(tmp_path)]
+    # runs of 8 s: the interrupt must land while runs 2 and 3 are still to do (one CI run with 3 s runs
+    # saw every run finish before the interrupt took effect)
+    argv = ["sweep", str(nb), "--seeds", "0-2", "-p", "sleep_s", "8", "--workers", "1", "--build-dir", str(tmp_path)]
     proc = subprocess.Popen([sys.executable, "-m", "oodlib.cli", *argv], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     manifest = tmp_path / "sweeps" / "tiny" / "sweep.json"
-    deadline = time.time() + 90
+    deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
         if manifest.is_file() and json.loads(manifest.read_text())["counts"]["done"] >= 1:
             break
         time.sleep(0.2)
+    assert proc.poll() is None, "the sweep ended before the test could interrupt it"
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 130, out
     states = json.loads(manifest.read_text())
     assert 1 <= states["counts"]["done"] < 3 and states["counts"]["pending"] >= 1, out
     done_before = {r["run_id"] for r in states["runs"] if r["state"] == "done"}
-    result = sweep.run_sweep(nb, range(3), {"sleep_s": 3.0}, workers=1, build_dir=tmp_path, quiet=True)
+    result = sweep.run_sweep(nb, range(3), {"sleep_s": 8.0}, workers=1, build_dir=tmp_path, quiet=True)
     assert result.counts == {"done": 3, "failed": 0, "pending": 0}
     assert set(result.skipped) == done_before and not done_before & set(result.executed)
     for rid in done_before:

@@ -268,11 +268,13 @@ def test_second_invocation_skips_every_done_run(tour_sweep, monkeypatch):
 def test_interrupted_sweep_resumes_and_completes(tmp_path):
     """Ctrl-C (SIGINT) after the first run is done; the same command then runs only the rest."""
     nb = tiny_notebook(tmp_path)
-    # runs of 8 s: the interrupt must land while runs 2 and 3 are still to do (one CI run with 3 s runs
-    # saw every run finish before the interrupt took effect)
+    # runs of 8 s: the interrupt lands while runs 2 and 3 are still to do
     argv = ["sweep", str(nb), "--seeds", "0-2", "-p", "sleep_s", "8", "--workers", "1", "--build-dir", str(tmp_path)]
+    # Ctrl-C as a terminal delivers it: a job started in the background of a non-interactive shell
+    # (nohup ... &) inherits SIGINT as ignored, and Python then installs no KeyboardInterrupt handler
     proc = subprocess.Popen([sys.executable, "-m", "oodlib.cli", *argv], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     manifest = tmp_path / "sweeps" / "tiny" / "sweep.json"
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:

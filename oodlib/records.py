@@ -169,9 +169,16 @@ class RunRecord:
         self.claims.append(entry)
 
     def add_verdicts(self, verdicts: Any) -> None:
-        """Record judged claims (:class:`oodlib.claims.Verdict`: verdict, effect, interval, rule)."""
+        """Record judged claims (:class:`oodlib.claims.Verdict`: verdict, effect, interval, rule).
+
+        A claim the run could not judge ("not run": its evidence was not produced) names the run's
+        data source, so every claim in a record says which data it belongs to.
+        """
         for v in verdicts:
-            self.claims.append(_plain(v.to_record()))
+            entry = _plain(v.to_record())
+            if not entry.get("data"):
+                entry["data"] = self.data_source
+            self.claims.append(entry)
 
     def add_evidence(self, evidence: Any) -> None:
         """Keep per-sample evidence (:class:`oodlib.claims.Evidence`, one or a mapping/list of them)

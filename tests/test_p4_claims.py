@@ -198,3 +198,16 @@ def test_shared_discriminator_detects_with_the_classifiers_trunk():
     assert detector_score(plain, x[:5]) is None
     with pytest.raises(ValueError, match="discriminator"):
         SystemConfig(discriminator="both")
+
+
+
+def test_a_claim_that_was_not_run_names_the_runs_data():
+    """ablation=False: the two ablation claims are "not run" and still say which data the run had."""
+    from oodlib.claims import judge_all
+    from oodlib.records import RunRecord, check_records
+
+    record = RunRecord("p4_vae_auggan", {}, seed=0, data_source="speech_commands_v0.02_test")
+    record.add_verdicts(judge_all(p4.claims(p4.P4Config()), {"test": p4_evidence()["test"]}))
+    not_run = [c for c in record.claims if c["verdict"] == "not run"]
+    assert len(not_run) == 2 and all(c["data"] == "speech_commands_v0.02_test" for c in not_run)
+    assert check_records([record.to_dict()]) == []

@@ -175,6 +175,8 @@ def summary_record(name: str, specs: Sequence[RunSpec], records: Sequence[Mappin
     smoke = any(r.get("smoke") for r in records)
     if claims_for(stem) is not None:
         claims = judge_runs(stem, specs[0].values, [e for e in evidence if e is not None], seed=seeds[0])
+        sources = ", ".join(dict.fromkeys(r["data_source"] for r in records))
+        claims = [{**c, "data": c.get("data") or sources} for c in claims]  # a claim no run judged names the runs' data
         if smoke:
             claims = [{**c, "smoke": True} for c in claims]
     else:

@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,79 @@ SWEEP_BENCHMARK_MARKER = "<!-- SWEEP_BENCHMARK -->"
 SWEEP_BENCHMARK_FILE = "sweep_benchmark.json"
 #: the book build's 4-seed tour sweep (the sweep benchmark's Dask runs), shown on the results page
 BENCHMARK_SWEEP = "tour-benchmark"
+
+
+@dataclass(frozen=True)
+class NotebookRun:
+    """One notebook of a build: its path, checked-to-be parameters and where its outputs go."""
+
+    notebook: Path
+    parameters: dict[str, Any]
+    output_dir: Path
+    records_dir: Path
+    profile: str
+
+
+def default_jobs(cores: int | None = None) -> int:
+    """Notebooks a build runs at once: 2 where there are 2 or more cores, else 1.
+
+    Not more by default: each run holds up to ~4 GB (P1's peak), and on 2 cores two single-threaded
+    runs side by side take the build from ~23 to ~15 minutes (see the Performance page).
+    """
+    from .sweep.cluster import available_cores
+
+    return 2 if (cores or available_cores()) >= 2 else 1
+
+
+def _run_one(run: NotebookRun, threads: int | None) -> float:
+    """Run one notebook with ``threads`` torch/BLAS threads (``None``: the defaults); return its seconds."""
+    from .sweep.worker import thread_env
+
+    t = time.perf_counter()
+    print(f"[oodlib book] running {run.notebook.stem} ({run.profile} profile) ...", flush=True)
+    with thread_env(threads):
+        run_notebook(run.notebook, run.parameters, output_dir=run.output_dir, records_dir=run.records_dir,
+                     profile=run.profile)
+    seconds = time.perf_counter() - t
+    print(f"[oodlib book] {run.notebook.stem} done in {seconds:.1f} s", flush=True)
+    return seconds
+
+
+def run_notebooks(runs: list[NotebookRun], jobs: int | None = None) -> list[float]:
+    """Run ``runs`` in their order, ``jobs`` at a time; return each run's wall time (s), in that order.
+
+    ``jobs=1`` runs them one after another in this process with the default thread counts. With
+    ``jobs > 1`` each runs in a worker process of a :class:`~concurrent.futures.ProcessPoolExecutor`
+    with ``cores // jobs`` torch/BLAS threads, so the runs never oversubscribe the cores (two
+    default-threaded PyTorch runs side by side are many times slower than one). Every notebook's
+    parameters are checked before the first one starts; the first failure cancels the runs not yet
+    started and is raised once the running ones end (their outputs are kept).
+    """
+    from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+    from multiprocessing import get_context
+
+    from .runner import check_parameters
+    from .sweep.cluster import threads_per_worker
+
+    jobs = default_jobs() if jobs is None else int(jobs)
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    for run in runs:
+        check_parameters(run.notebook, run.parameters)
+    if jobs == 1 or len(runs) <= 1:
+        return [_run_one(run, None) for run in runs]
+    threads = threads_per_worker(jobs)
+    print(f"[oodlib book] running {len(runs)} notebooks {jobs} at a time, {threads} thread(s) each", flush=True)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(_run_one, run, threads) for run in runs]
+        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        for f in pending:
+            f.cancel()
+        failed = [f for f in done if f.exception() is not None]
+        if failed:
+            wait([f for f in pending if not f.cancelled()])
+            raise failed[0].exception()
+    return [f.result() for f in futures]
 
 
 def toc_notebooks(root: Path) -> list[str]:
@@ -171,7 +245,7 @@ def _jupyter_book() -> str:
 
 def build_book(root: str | Path = ".", profile: str = "default", build_dir: str | Path | None = None,
                only: list[str] | None = None, benchmark: str | None = "small",
-               sweep_benchmark: bool = False) -> Path:
+               sweep_benchmark: bool = False, jobs: int | None = None) -> Path:
     """Run the notebooks of ``profile`` and render the site; return the HTML folder.
 
     ``benchmark``: the kNN benchmark configuration run after the notebooks (its
@@ -180,21 +254,16 @@ def build_book(root: str | Path = ".", profile: str = "default", build_dir: str 
     sequential runs (:func:`oodlib.sweep.benchmark_sweep` without the running-cluster part, about 2
     minutes; JSON in
     ``records/sweep_benchmark.json``, onto the Performance page) and keep that sweep as
-    ``sweeps/tour-benchmark``, whose 4-seed verdicts the results page shows.
+    ``sweeps/tour-benchmark``, whose 4-seed verdicts the results page shows. ``jobs``: notebooks
+    run at once (default :func:`default_jobs`), see :func:`run_notebooks`.
     """
     root = Path(root).resolve()
     build = Path(build_dir).resolve() if build_dir else root / ("_build" if profile == "default" else f"_build/{profile}")
     params = profile_parameters(root, profile)
     executed, rec_dir = build / "notebooks", build / "records"
-    for entry in toc_notebooks(root):
-        stem = Path(entry).name
-        if only and stem not in only:
-            continue
-        t = time.perf_counter()
-        print(f"[oodlib book] running {stem} ({profile} profile) ...", flush=True)
-        run_notebook(root / f"{entry}.ipynb", params.get(stem, {}), output_dir=executed, records_dir=rec_dir,
-                     profile=profile)
-        print(f"[oodlib book] {stem} done in {time.perf_counter() - t:.1f} s", flush=True)
+    runs = [NotebookRun(root / f"{entry}.ipynb", params.get(Path(entry).name, {}), executed, rec_dir, profile)
+            for entry in toc_notebooks(root) if not only or Path(entry).name in only]
+    run_notebooks(runs, jobs)
     if benchmark is not None:
         from .benchmark import run_benchmark
 

@@ -56,7 +56,8 @@ def _cmd_book(args: argparse.Namespace) -> int:
 
     sweep_bench = args.sweep_benchmark if args.sweep_benchmark is not None else args.profile == "default" and not args.only
     build_book(args.root, profile=args.profile, build_dir=args.build_dir, only=args.only,
-               benchmark=None if args.benchmark == "none" else args.benchmark, sweep_benchmark=sweep_bench)
+               benchmark=None if args.benchmark == "none" else args.benchmark, sweep_benchmark=sweep_bench,
+               jobs=args.jobs)
     return 0
 
 
@@ -148,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("--root", default=".", help="the project folder (holds _toc.yml)")
     book.add_argument("--build-dir", default=None, help="default: _build (or _build/<profile>)")
     book.add_argument("--only", action="append", metavar="STEM", help="run only these notebooks")
+    book.add_argument("--jobs", type=int, default=None, metavar="N",
+                      help="notebooks run at once, each with cores/N torch threads (default: 2 on 2+ cores)")
     book.add_argument("--benchmark", default="small", choices=["small", "full", "none"],
                       help="kNN benchmark configuration run after the notebooks (default: small)")
     book.add_argument("--sweep-benchmark", action=argparse.BooleanOptionalAction, default=None,

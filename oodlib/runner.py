@@ -84,6 +84,22 @@ def record_lock(records_dir: str | Path, notebook: str | Path) -> Iterator[Path]
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+def check_parameters(notebook: str | Path, parameters: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Check ``parameters`` against ``notebook``'s parameters cell and its paper's config; return them typed.
+
+    Raises:
+        FileNotFoundError: the notebook does not exist.
+        oodlib.params.ParameterError: an unknown parameter name, a wrong type or a value its config rejects.
+    """
+    notebook = Path(notebook)
+    if not notebook.is_file():
+        raise FileNotFoundError(f"notebook {notebook} does not exist")
+    specs = notebook_parameters(notebook)
+    checked = validate(specs, dict(parameters or {}), where=notebook.name)
+    check_config(notebook, {**{n: s.default for n, s in specs.items()}, **checked})
+    return checked
+
+
 def run_notebook(
     notebook: str | Path,
     parameters: Mapping[str, Any] | None = None,
@@ -110,11 +126,7 @@ def run_notebook(
     import papermill as pm
 
     notebook = Path(notebook)
-    if not notebook.is_file():
-        raise FileNotFoundError(f"notebook {notebook} does not exist")
-    specs = notebook_parameters(notebook)
-    checked = validate(specs, dict(parameters or {}), where=notebook.name)
-    check_config(notebook, {**{n: s.default for n, s in specs.items()}, **checked})
+    checked = check_parameters(notebook, parameters)
     output_dir, records_dir = Path(output_dir).resolve(), Path(records_dir).resolve()
     record_path = records_dir / f"{notebook.stem}.json"
     out = output_dir / notebook.name

@@ -15,6 +15,7 @@ import json
 import math
 import os
 import platform
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from importlib import metadata
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .provenance import git_state
 
 SCHEMA_VERSION = 1
 VERDICTS = ("supported", "not supported", "inconclusive", "not run")
@@ -53,6 +56,19 @@ def peak_rss_mb() -> float:
 
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return rss / 1024**2 if sys.platform == "darwin" else rss / 1024
+
+
+def compute_threads() -> int | None:
+    """torch's intra-op thread count in this process (``$OMP_NUM_THREADS`` when torch is not loaded).
+
+    Recorded because results depend on it: a CPU training's floating-point sums run in another
+    order with another thread count, so the same seed gives other numbers (see the README).
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        return int(torch.get_num_threads())
+    value = os.environ.get("OMP_NUM_THREADS", "")
+    return int(value) if value.isdigit() else None
 
 
 def package_versions(names: tuple[str, ...] = KEY_PACKAGES) -> dict[str, str]:
@@ -204,6 +220,8 @@ class RunRecord:
             "timings": {"total_s": time.perf_counter() - self._t0, "stages": dict(self.stages),
                         "peak_rss_mb": peak_rss_mb()},
             "versions": package_versions(),
+            "code": git_state(),
+            "threads": compute_threads(),
             "device": self.device,
             "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         }

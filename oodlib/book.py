@@ -37,6 +37,7 @@ SWEEP_BENCHMARK_MARKER = "<!-- SWEEP_BENCHMARK -->"
 SWEEP_BENCHMARK_FILE = "sweep_benchmark.json"
 #: the book build's 4-seed tour sweep (the sweep benchmark's Dask runs), shown on the results page
 BENCHMARK_SWEEP = "tour-benchmark"
+COURSE_MARKER = "<!-- COURSE_TIMES -->"
 
 
 @dataclass(frozen=True)
@@ -202,8 +203,10 @@ def _fill(page: Path, marker: str, text: str) -> None:
     page.write_text(content.replace(marker, text), encoding="utf-8")
 
 
-def stage_sources(root: Path, build: Path, executed: Path, records: list[dict[str, Any]]) -> Path:
-    """Copy book sources and executed notebooks to ``build/book_src``; fill the results page."""
+def stage_sources(root: Path, build: Path, executed: Path, records: list[dict[str, Any]], profile: str = "") -> Path:
+    """Copy book sources and executed notebooks to ``build/book_src``; decorate every notebook page
+    (:func:`decorate_pages`) and fill the generated parts of the results, data, course and
+    performance pages."""
     src = build / "book_src"
     if src.exists():
         shutil.rmtree(src)
@@ -212,7 +215,10 @@ def stage_sources(root: Path, build: Path, executed: Path, records: list[dict[st
         shutil.copy2(root / name, src / name)
     shutil.copytree(root / "book", src / "book")
     shutil.copytree(executed, src / "notebooks")
-    _fill(src / "book" / "results.md", RESULTS_MARKER, results_markdown(records))
+    downloads = decorate_pages(root, src, build / "records", profile)
+    _fill(src / "book" / "results.md", RESULTS_MARKER, results_markdown(records)
+          + claims_figures(records, src / "book") + downloads_markdown(downloads))
+    _fill_optional(src / "book" / "course.md", COURSE_MARKER, course_times_markdown(build / "records", root))
     _fill(src / "book" / "data.md", MANIFESTS_MARKER, manifests_markdown())
     perf = src / "book" / "performance.md"
     if perf.exists():
@@ -232,6 +238,83 @@ def stage_sources(root: Path, build: Path, executed: Path, records: list[dict[st
             swept = json.loads(sweep_json.read_text(encoding="utf-8")) if sweep_json.exists() else None
             _fill(perf, SWEEP_BENCHMARK_MARKER, sweep_benchmark_markdown(swept))
     return src
+
+
+def _fill_optional(page: Path, marker: str, text: str) -> None:
+    """:func:`_fill` where ``page`` holds ``marker``; pages without it are left as they are."""
+    if page.exists() and marker in page.read_text(encoding="utf-8"):
+        _fill(page, marker, text)
+
+
+def decorate_pages(root: Path, src: Path, records_dir: Path, profile: str) -> dict[str, list[Any]]:
+    """Give every staged notebook page its provenance box, downloads and verdicts
+    (:func:`oodlib.book_pages.decorate_page`) from this build's record; return the downloads per page.
+
+    Raises:
+        FileNotFoundError: a staged notebook has no record in ``records_dir`` (it did not finish).
+    """
+    from .book_pages import decorate_page, write_downloads
+
+    out: dict[str, list[Any]] = {}
+    for page in sorted((src / "notebooks").glob("*.ipynb")):
+        path = records_dir / f"{page.stem}.json"
+        if not path.is_file():
+            raise FileNotFoundError(f"{page.name} has no record at {path}: its run did not finish")
+        record = json.loads(path.read_text(encoding="utf-8"))
+        out[page.stem] = write_downloads(record, records_dir, src)
+        decorate_page(page, record, root / "notebooks" / page.name, out[page.stem], profile)
+    return out
+
+
+def downloads_markdown(downloads: dict[str, list[Any]]) -> str:
+    """The results page's list of every page's downloadable files."""
+    if not downloads:
+        return ""
+    lines = ["", "## Downloads", "",
+             "The numbers behind every page of this build: each run's record (JSON, the schema is "
+             "`oodlib/schemas/record.schema.json`), its score file (the per-sample scores every claim's "
+             "bootstrap resamples) and every table as CSV, ours and the paper's.", ""]
+    for stem, files in downloads.items():
+        links = " · ".join(f"{{download}}`{d.label} <../{d.path}>`" for d in files)
+        lines.append(f"* [{stem}](../notebooks/{stem}.ipynb): {links}")
+    return "\n".join(lines) + "\n"
+
+
+def course_times_markdown(records_dir: Path, root: Path) -> str:
+    """A table of this build's notebooks: wall time and peak memory of each run, from the records."""
+    rows = ["| notebook | data | wall time (this build) | peak memory |", "|---|---|---|---|"]
+    for entry in toc_notebooks(root):
+        path = records_dir / f"{Path(entry).name}.json"
+        if not path.is_file():
+            continue
+        r = json.loads(path.read_text(encoding="utf-8"))
+        t = r["timings"]
+        rows.append(f"| [{r.get('title') or r['notebook']}](../{entry}.ipynb) | {r['data_source']} | "
+                    f"{t['total_s'] / 60:.1f} min | {t.get('peak_rss_mb', 0) / 1024:.1f} GB |")
+    return "\n".join(rows) + "\n"
+
+
+def claims_figures(records: list[dict[str, Any]], folder: Path) -> str:
+    """One figure per paper of this build's claims (our interval, the margin, the paper's value),
+    saved in ``folder``; the markdown section that shows them (empty without such claims)."""
+    import matplotlib.pyplot as plt
+
+    from .plots import claims_summary_figure
+
+    parts = ["## Ours vs the paper, claim by claim", "",
+             "For each run of this build, every claim judged with an interval: our 95% bootstrap interval "
+             "(bar) and estimate (dot; green supported, red not supported, grey inconclusive), the margin "
+             "fixed before the run (dashed) and the paper's own value of the same effect (blue diamond) "
+             "where it reports one. Each row has its own axis, in the claim's units.", ""]
+    for r in sorted(records, key=lambda r: r["notebook"]):
+        if r.get("_build") or not any(c.get("interval") for c in r["claims"]):
+            continue  # this build's own runs only; claims without an interval have nothing to draw
+        fig = claims_summary_figure(r)
+        name = f"claims_{r['notebook']}.png"
+        fig.savefig(folder / name, dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        parts += [f"### {r.get('title') or r['notebook']}", "", f"![Claims of {r['notebook']}: ours vs the paper]({name})", ""]
+    return "\n".join(parts) + "\n" if len(parts) > 4 else ""
 
 
 def _jupyter_book() -> str:
@@ -280,7 +363,7 @@ def build_book(root: str | Path = ".", profile: str = "default", build_dir: str 
                                  keep_sweep=build / "sweeps" / BENCHMARK_SWEEP, cli=False, warm_cluster=False)
         print(format_benchmark(result), flush=True)
         print(f"[oodlib book] sweep benchmark done in {time.perf_counter() - t:.1f} s", flush=True)
-    src = stage_sources(root, build, executed, collect_records(rec_dir, root))
+    src = stage_sources(root, build, executed, collect_records(rec_dir, root), profile)
     subprocess.run([_jupyter_book(), "build", str(src), "--warningiserror", "--keep-going"], check=True)
     html = build / "html"
     if html.exists():

@@ -71,3 +71,40 @@ def blobs_figure(blobs: Any) -> Any:
     ax.legend(fontsize=8, frameon=False)
     ax.set_title("Synthetic blobs (training ID and OOD test sets)")
     return fig
+
+
+def claims_summary_figure(record: Mapping[str, Any]) -> Any:
+    """Ours vs the paper for one run's claims: one row per claim that has an interval.
+
+    Each row has its own x axis in the claim's units (claims differ in units): our 95% interval
+    (bar) and estimate (dot, coloured by verdict), the margin the verdict is judged against
+    (dashed) and the paper's own value of the same effect (diamond) where it reports one.
+    """
+    colours = {"supported": "tab:green", "not supported": "tab:red", "inconclusive": "tab:gray"}
+    claims = [c for c in record["claims"] if c.get("interval")]
+    fig, axes = plt.subplots(len(claims), 1, figsize=(7.5, 0.95 * len(claims) + 0.5), squeeze=False)
+    for ax, c in zip(axes[:, 0], claims):
+        lo, hi = c["interval"]
+        colour = colours.get(c["verdict"], "black")
+        ax.plot([lo, hi], [0, 0], color=colour, lw=6, alpha=0.45, solid_capstyle="butt")
+        ax.plot([c["effect"]], [0], "o", color=colour)
+        if c.get("direction") in ("greater", "less"):
+            ax.axvline(c["margin"], color="black", ls="--", lw=1)
+        elif c.get("direction") == "within":
+            for m in (-c["margin"], c["margin"]):
+                ax.axvline(m, color="black", ls="--", lw=1)
+        if c.get("paper_effect") is not None:
+            ax.plot([c["paper_effect"]], [0], "D", color="tab:blue")
+        ax.set_yticks([])
+        ax.set_title(f"{c.get('id', c['claim'])}: {c['verdict']}", fontsize=9, loc="left")
+        ax.set_xlabel(c.get("units", ""), fontsize=8)
+        ax.tick_params(labelsize=8)
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color="tab:gray", lw=6, alpha=0.45, label="our 95% interval"),
+               Line2D([], [], color="tab:gray", marker="o", ls="", label="our estimate"),
+               Line2D([], [], color="black", ls="--", lw=1, label="margin (fixed in advance)"),
+               Line2D([], [], color="tab:blue", marker="D", ls="", label="paper")]
+    fig.legend(handles=handles, loc="upper right", fontsize=8, ncols=4, bbox_to_anchor=(1.0, 1.0 + 0.3 / len(claims)))
+    fig.tight_layout()
+    return fig

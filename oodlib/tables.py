@@ -56,6 +56,14 @@ def paper_table(paper: str, table: str, folder: str | Path | None = None) -> pd.
     return df
 
 
+def paper_tables_of(paper: str, folder: str | Path | None = None) -> dict[str, pd.DataFrame]:
+    """Every published table of ``paper`` (``{table id: DataFrame}``); empty when it has none on file."""
+    base = Path(folder) if folder is not None else PAPER_NUMBERS
+    if not (base / f"{paper}.yaml").is_file():
+        return {}
+    return {name: paper_table(paper, name, folder) for name in _load(paper, folder).get("tables", {})}
+
+
 def side_by_side(paper: pd.DataFrame, ours: pd.DataFrame, labels: tuple[str, str] = ("paper", "ours")) -> pd.DataFrame:
     """Interleave the paper's and our columns: (column, "paper"), (column, "ours").
 

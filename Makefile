@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv test test-fast book book-real book-smoke clean
+.PHONY: venv test test-fast book book-check book-real book-smoke clean
 
 venv: $(STAMP)
 
@@ -25,6 +25,12 @@ test-fast: venv
 
 book: venv
 	$(VENV)/bin/oodlib book --profile default
+
+# After `make book`: every page opened in headless Chromium (Debian's chromium package), failing on
+# console errors, broken links or anchors, images or audio that do not load, placeholders left in
+# the text and empty "ours" columns; one screenshot per page in _build/screenshots/.
+book-check: venv
+	$(VENV)/bin/oodlib check-site _build/html
 
 book-real: venv
 	@test -n "$(OODLIB_DATA_DIR)" || { echo "set OODLIB_DATA_DIR to your data folder, e.g. OODLIB_DATA_DIR=../shared/data make book-real"; exit 1; }

@@ -3,6 +3,7 @@
     oodlib run NOTEBOOK [-p NAME VALUE]... [-f params.yaml]   run one notebook, checked
     oodlib params NOTEBOOK                                     list its parameters
     oodlib book [--profile default|real|real-smoke] [--only STEM]...  run all notebooks, render the book
+    oodlib check-site [_build/html]                             open every page in headless Chromium, list what is broken
     oodlib check-records FOLDER [--smoke]                  every claim names its data (CI, after real-smoke)
     oodlib sweep NOTEBOOK --seeds 0-4 [--workers N] [--scheduler tcp://host:8786]   many runs on Dask, one verdict
 """
@@ -49,6 +50,21 @@ def _cmd_params(args: argparse.Namespace) -> int:
     for spec in notebook_parameters(args.notebook).values():
         print(f"{spec.name}: {spec.annotation} = {spec.default!r}")
     return 0
+
+
+def _cmd_check_site(args: argparse.Namespace) -> int:
+    """``oodlib check-site``: exit 1 listing every page problem, 0 when every page is fine."""
+    import time
+
+    from .sitecheck import check_site
+
+    t = time.perf_counter()
+    reports = check_site(args.site, None if args.screenshots == "none" else args.screenshots, args.chromium)
+    bad = [(r.page, p) for r in reports for p in r.problems]
+    for page, problem in bad:
+        print(f"{page}: {problem}")
+    print(f"[check-site] {len(reports)} pages, {len(bad)} problems, {time.perf_counter() - t:.0f} s")
+    return 1 if bad else 0
 
 
 def _cmd_book(args: argparse.Namespace) -> int:
@@ -157,6 +173,13 @@ def build_parser() -> argparse.ArgumentParser:
                       help="time 4 tour runs on 2 Dask workers vs sequential (about 2 min) and show that "
                       "4-seed sweep (default: on for the default profile without --only)")
     book.set_defaults(func=_cmd_book)
+
+    site = sub.add_parser("check-site", help="open every page of the built book in headless Chromium and list what is broken")
+    site.add_argument("site", nargs="?", default="_build/html", help="the built site (default: _build/html)")
+    site.add_argument("--screenshots", default="default", help="folder for one screenshot per page "
+                      "(default: <site>/../screenshots; 'none' for no screenshots)")
+    site.add_argument("--chromium", default=None, help="Chromium executable (default: $OODLIB_CHROMIUM or chromium on PATH)")
+    site.set_defaults(func=_cmd_check_site)
 
     check = sub.add_parser("check-records", help="check a folder of results records (every claim names its data)")
     check.add_argument("folder", help="e.g. _build/real-smoke/records")

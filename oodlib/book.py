@@ -299,21 +299,33 @@ def claims_figures(records: list[dict[str, Any]], folder: Path) -> str:
     saved in ``folder``; the markdown section that shows them (empty without such claims)."""
     import matplotlib.pyplot as plt
 
-    from .plots import claims_summary_figure
+    from .plots import claims_summary_figure, headline_figure
+    from .tables import headline_values
 
     parts = ["## Ours vs the paper, claim by claim", "",
              "For each run of this build, every claim judged with an interval: our 95% bootstrap interval "
              "(bar) and estimate (dot; green supported, red not supported, grey inconclusive), the margin "
              "fixed before the run (dashed) and the paper's own value of the same effect (blue diamond) "
-             "where it reports one. Each row has its own axis, in the claim's units.", ""]
+             "where it reports one. Each row has its own axis, in the claim's units. A run whose claims are "
+             "still point comparisons shows the paper's headline numbers beside ours instead (declared in "
+             "`oodlib/paper_numbers/<paper>.yaml`).", ""]
     for r in sorted(records, key=lambda r: r["notebook"]):
-        if r.get("_build") or not any(c.get("interval") for c in r["claims"]):
-            continue  # this build's own runs only; claims without an interval have nothing to draw
-        fig = claims_summary_figure(r)
-        name = f"claims_{r['notebook']}.png"
+        if r.get("_build"):
+            continue  # this build's own runs only
+        name, caption = f"claims_{r['notebook']}.png", ""
+        if any(c.get("interval") for c in r["claims"]):
+            fig = claims_summary_figure(r)
+        else:  # point-comparison claims: the paper's headline numbers beside ours instead
+            units, rows = headline_values(r["notebook"].split("_")[0], r["metrics"])
+            if not rows:
+                continue
+            fig = headline_figure(rows, units)
+            caption = ("This paper's claims are still point comparisons without an interval, so the figure shows "
+                       f"its headline numbers beside ours ({r['data_source']} data) instead.")
         fig.savefig(folder / name, dpi=110, bbox_inches="tight")
         plt.close(fig)
-        parts += [f"### {r.get('title') or r['notebook']}", "", f"![Claims of {r['notebook']}: ours vs the paper]({name})", ""]
+        parts += [f"### {r.get('title') or r['notebook']}", "", *([caption, ""] if caption else []),
+                  f"![Claims of {r['notebook']}: ours vs the paper]({name})", ""]
     return "\n".join(parts) + "\n" if len(parts) > 4 else ""
 
 

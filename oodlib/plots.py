@@ -108,3 +108,27 @@ def claims_summary_figure(record: Mapping[str, Any]) -> Any:
     fig.legend(handles=handles, loc="upper right", fontsize=8, ncols=4, bbox_to_anchor=(1.0, 1.0 + 0.3 / len(claims)))
     fig.tight_layout()
     return fig
+
+
+def headline_figure(rows: list[tuple[str, float | None, float | None]], units: str) -> Any:
+    """Ours vs the paper on a paper's headline numbers (:func:`oodlib.tables.headline_values`):
+    one row per item, our value (dot; no interval: these claims are point comparisons) and the
+    paper's (diamond), on one axis in ``units``."""
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(rows) + 1.0))
+    for y, (label, paper, ours) in enumerate(rows):
+        if ours is not None:
+            ax.plot([ours], [y], "o", color="tab:gray")
+        if paper is not None:
+            ax.plot([paper], [y], "D", color="tab:blue")
+    ax.set_yticks(range(len(rows)), [r[0] + ("" if r[2] is not None else " (not in this run)") for r in rows],
+                  fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(units, fontsize=8)
+    ax.tick_params(axis="x", labelsize=8)
+    from matplotlib.lines import Line2D
+
+    ax.legend(handles=[Line2D([], [], color="tab:gray", marker="o", ls="", label="ours (point estimate)"),
+                       Line2D([], [], color="tab:blue", marker="D", ls="", label="paper")],
+              fontsize=8, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, frameon=False)
+    fig.tight_layout()
+    return fig

@@ -17,6 +17,7 @@ prose. A file holds tables by id; each table has ``caption``, ``units``,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,38 @@ def paper_tables_of(paper: str, folder: str | Path | None = None) -> dict[str, p
     if not (base / f"{paper}.yaml").is_file():
         return {}
     return {name: paper_table(paper, name, folder) for name in _load(paper, folder).get("tables", {})}
+
+
+def headline_values(paper: str, metrics: Mapping[str, Any], folder: str | Path | None = None,
+                    ) -> tuple[str, list[tuple[str, float | None, float | None]]]:
+    """A paper's headline numbers beside this run's: ``(units, [(label, paper, ours), ...])``.
+
+    Declared under ``headline`` in ``paper_numbers/<paper>.yaml`` (each item pairs a paper cell
+    ``[table, row, column]`` with a path into the record's metrics). ``ours`` is ``None`` where
+    this run did not produce the quantity (a model or setting left out); ``paper`` is ``None`` for
+    an item the paper does not report. Returns ``("", [])`` for a paper without headline numbers.
+
+    Raises:
+        KeyError: a declared paper cell does not exist (a typo in the YAML file).
+    """
+    base = Path(folder) if folder is not None else PAPER_NUMBERS
+    if not (base / f"{paper}.yaml").is_file():
+        return "", []
+    declared = _load(paper, folder).get("headline") or {}
+    rows = []
+    for item in declared.get("items", []):
+        value = None
+        if item.get("paper"):
+            table, row, column = item["paper"]
+            df = paper_table(paper, table, folder)
+            if row not in df.index or column not in df.columns:
+                raise KeyError(f"{paper}.yaml headline {item['label']!r}: no cell [{row!r}, {column!r}] in {table}")
+            value = None if pd.isna(df.loc[row, column]) else float(df.loc[row, column])
+        node: Any = metrics
+        for key in item["ours"]:
+            node = node.get(key) if isinstance(node, Mapping) else None
+        rows.append((item["label"], value, float(node) if isinstance(node, (int, float)) else None))
+    return declared.get("units", ""), rows
 
 
 def side_by_side(paper: pd.DataFrame, ours: pd.DataFrame, labels: tuple[str, str] = ("paper", "ours")) -> pd.DataFrame:

@@ -137,3 +137,24 @@ def test_the_claims_figure_has_one_row_per_claim_with_an_interval():
     xs = sorted(float(x) for line in ax.get_lines() for x in line.get_xdata())
     assert 1.0 in xs  # the margin line
     assert {1.5, 4.9, 3.2, 2.0} <= set(xs)  # interval ends, estimate, paper
+
+
+@pytest.mark.parametrize("paper", ["p1", "p2", "p5"])
+def test_every_declared_headline_cell_exists_in_the_paper_tables(paper):
+    from oodlib.tables import headline_values
+
+    units, rows = headline_values(paper, {})
+    assert units and len(rows) >= 3
+    assert all(ours is None for _, _, ours in rows)  # an empty record holds none of ours
+    assert any(value is not None for _, value, _ in rows)
+
+
+def test_headline_values_read_ours_from_the_record_path():
+    from oodlib.tables import headline_values
+
+    metrics = {"features": {"ViT keys (kNN)": {"AP": 51.9}, "CNN stage3 (kNN)": {"AP": "n/a"}}}
+    _, rows = headline_values("p5", metrics)
+    by_label = {label: (paper, ours) for label, paper, ours in rows}
+    assert by_label["ViT keys kNN (paper: Seg. ViT-B, RoadAnomaly)"] == (85.6, 51.9)
+    assert by_label["CNN stage3 kNN (paper: none)"] == (None, None)
+    assert headline_values("p3", metrics) == ("", [])

@@ -282,7 +282,7 @@ def downloads_markdown(downloads: dict[str, list[Any]]) -> str:
 
 def course_times_markdown(records_dir: Path, root: Path) -> str:
     """A table of this build's notebooks: wall time and peak memory of each run, from the records."""
-    rows = ["| notebook | data | wall time (this build) | peak memory |", "|---|---|---|---|"]
+    rows = ["| notebook | data | wall time (this build) | torch threads | peak memory |", "|---|---|---|---|---|"]
     for entry in toc_notebooks(root):
         path = records_dir / f"{Path(entry).name}.json"
         if not path.is_file():
@@ -290,7 +290,7 @@ def course_times_markdown(records_dir: Path, root: Path) -> str:
         r = json.loads(path.read_text(encoding="utf-8"))
         t = r["timings"]
         rows.append(f"| [{r.get('title') or r['notebook']}](../{entry}.ipynb) | {r['data_source']} | "
-                    f"{t['total_s'] / 60:.1f} min | {t.get('peak_rss_mb', 0) / 1024:.1f} GB |")
+                    f"{t['total_s'] / 60:.1f} min | {r.get('threads') or '-'} | {t.get('peak_rss_mb', 0) / 1024:.1f} GB |")
     return "\n".join(rows) + "\n"
 
 

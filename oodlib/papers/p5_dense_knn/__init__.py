@@ -18,7 +18,7 @@ __all__ = lazy_exports(__name__, {
     "metrics_by_group": ".dense", "minmax_range": ".dense", "pixel_metrics": ".dense",
     "sample_bank": ".dense", "search_time_vs_bank": ".dense", "size_groups": ".dense",
     "upsample_nearest": ".dense",
-    "ARCHITECTURES": ".models", "CNN_PROBES": ".models", "VIT_PROBES": ".models", "ConvSegmenter": ".models",
+    "ARCHITECTURES": ".models", "CNN_PROBES": ".models", "FIXED_PROBES": ".models", "VIT_PROBES": ".models", "ConvSegmenter": ".models",
     "ViTSegmenter": ".models", "build_model": ".models", "load_checkpoint": ".models",
     "n_parameters": ".models",
     "Extracted": ".train", "extract": ".train", "mean_iou": ".train", "train_segmenter": ".train",

@@ -9,7 +9,9 @@ static server on 127.0.0.1, opens each page with Playwright driving the system's
 * an image that did not load or has zero size;
 * an audio element without a source the browser can play;
 * a MyST or glue placeholder left in the text (``{glue:text}`...```, ``:::``, ``<!-- RECORDS -->``);
-* a table whose "ours" column is empty.
+* a table whose "ours" column is empty;
+* a notebook page without its provenance box or downloads, a paper page with fewer than three
+  exercises (:func:`page_expectations`).
 
 A screenshot of the top of each page goes to ``screenshots`` (default ``<site>/../screenshots``).
 """
@@ -134,10 +136,32 @@ _INSPECT = """async () => {
       if (cells.every(c => EMPTY.includes(c))) out.emptyOurs.push('table ' + (n + 1) + ', column ' + (j + 1));
     }
   });
+  out.counts = {provenance: document.querySelectorAll('.provenance').length,
+                exercises: document.querySelectorAll('.exercise').length,
+                downloads: document.querySelectorAll('a.download').length};
   out.ids = [...document.querySelectorAll('[id]')].map(e => e.id);
   out.links = [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'));
   return out;
 }"""
+
+
+#: what this book promises on its pages: a notebook page has its provenance box and downloads; a
+#: paper page (``notebooks/pN_...``) also its exercises
+PAPER_PAGE = re.compile(r"^notebooks/p\d_[^/]+\.html$")
+MIN_EXERCISES = 3
+
+
+def page_expectations(rel: str, counts: dict[str, int]) -> list[str]:
+    """The book's own promises that ``rel`` breaks, from the page's element ``counts``."""
+    problems = []
+    if rel.startswith("notebooks/"):
+        if counts.get("provenance", 0) != 1:
+            problems.append(f"expected one provenance box, found {counts.get('provenance', 0)}")
+        if counts.get("downloads", 0) < 1:
+            problems.append("no download links (record, scores, tables)")
+    if PAPER_PAGE.match(rel) and counts.get("exercises", 0) < MIN_EXERCISES:
+        problems.append(f"expected at least {MIN_EXERCISES} exercises, found {counts.get('exercises', 0)}")
+    return problems
 
 
 def _inspect_page(page, url: str, rel: str, html: str, screenshots: Path | None) -> PageReport:
@@ -165,6 +189,7 @@ def _inspect_page(page, url: str, rel: str, html: str, screenshots: Path | None)
             line = found["text"][max(0, m.start() - 30):m.end() + 30].replace("\n", " ")
             report.problems.append(f"placeholder in the text: ...{line}...")
     report.problems += [f"unfilled marker in the page: {m}" for m in sorted(set(MARKER.findall(html)))]
+    report.problems += page_expectations(rel, found["counts"])
     report.ids, report.links = set(found["ids"]), found["links"]
     if screenshots is not None:
         shot = screenshots / (rel.replace("/", "__").removesuffix(".html") + ".png")

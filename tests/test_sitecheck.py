@@ -76,3 +76,22 @@ def test_every_defect_is_reported(tmp_path):
 def test_a_site_without_index_fails_clearly(tmp_path):
     with pytest.raises(FileNotFoundError, match="make book"):
         check_site(tmp_path, screenshots=None)
+
+
+def test_notebook_pages_must_keep_the_books_promises(tmp_path):
+    from oodlib.sitecheck import page_expectations
+
+    site = _site(tmp_path, GOOD)
+    (site / "notebooks").mkdir()
+    good = ("<div class='provenance'>box <a class='download' href='../pixel.png'>record</a></div>"
+            + "<div class='exercise'>1</div>" * 3)
+    (site / "notebooks" / "p1_x.html").write_text(_page(good))
+    (site / "notebooks" / "p2_y.html").write_text(_page("<p>no box, no exercises</p>"))
+    (site / "notebooks" / "00_tour.html").write_text(_page("<div class='provenance'>box</div>"))
+    reports = {r.page: r.problems for r in check_site(site, screenshots=None, log=lambda *_: None)}
+    assert reports["notebooks/p1_x.html"] == []
+    assert reports["notebooks/p2_y.html"] == ["expected one provenance box, found 0",
+                                              "no download links (record, scores, tables)",
+                                              "expected at least 3 exercises, found 0"]
+    assert reports["notebooks/00_tour.html"] == ["no download links (record, scores, tables)"]
+    assert page_expectations("book/intro.html", {}) == []

@@ -7,6 +7,7 @@ import pytest
 from scipy import stats
 
 from oodlib.claims import Evidence, judge
+from test_paper_claims import _q
 from oodlib.papers import p4_vae_auggan as p4
 from oodlib.papers.p4_vae_auggan.run import ABLATIONS, FULL, OPV, OPV_VARIANT, POSTERIOR, SMALL
 
@@ -16,10 +17,6 @@ TEST_AUROC = {f"{FULL}|max-softmax": 80, f"{SMALL}|max-softmax": 65, f"{POSTERIO
 ABLATION_AUROC = {f"{OPV_VARIANT}|sinkhorn": 92, f"{OPV_VARIANT}|max-softmax": 88, f"{NOISE}|sinkhorn": 75,
                   f"{NOISE}|max-softmax": 75, f"{NONE}|max-softmax": 70, f"{NONE}|sinkhorn": 70,
                   f"{KL}|max-softmax": 72, f"{KL}|sinkhorn": 72}
-
-
-def _q(n: int, d: float, seed: int) -> np.ndarray:
-    return np.random.default_rng(seed).permutation(stats.norm.ppf((np.arange(n) + 0.5) / n) + d)
 
 
 def p4_evidence(n: int = 300, auroc: dict | None = None, acc: float = 0.8, rho: float = 0.5) -> dict[str, Evidence]:

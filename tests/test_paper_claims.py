@@ -68,6 +68,8 @@ def test_tour_shape_end_to_end_small():
 
 
 def _q(n: int, d: float, seed: int) -> np.ndarray:
+    """``n`` scores at the normal quantiles shifted by ``d``, shuffled: their AUROC against an
+    unshifted set is exactly the normal model's (shared with ``test_p4_claims``)."""
     return np.random.default_rng(seed).permutation(stats.norm.ppf((np.arange(n) + 0.5) / n) + d)
 
 

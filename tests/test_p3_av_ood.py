@@ -363,3 +363,65 @@ def test_one_components_settings_never_change_another_component():
     np.testing.assert_array_equal(a.test.scores["Calibrated stacking"], b.test.scores["Calibrated stacking"])
     c = p3.run_av_ood(bench, p3.hparams("UCF", det_epochs=1, **base), seed=1, device="cpu")
     assert not np.array_equal(a.test.scores["Calibrated stacking"], c.test.scores["Calibrated stacking"])
+
+
+def _authors_parameter_count(audio: int = 512, video: int = 512, text: int = 300, joint: int = 64,
+                             hidden: int = 512, heads: int = 3, dim_head: int = 100, mlp: int = 64) -> int:
+    """The AVCA/AV-OOD unseen classifier's trainable parameters, counted layer by layer from its
+    documented shapes (Linear weights + biases, BatchNorm and LayerNorm scales + shifts)."""
+    lin = lambda i, o, bias=True: i * o + (o if bias else 0)  # noqa: E731
+    bn = lambda d: 2 * d  # noqa: E731
+    two = lambda i, h, o: lin(i, h) + bn(h) + lin(h, o) + bn(o)  # noqa: E731
+    one = lambda i, o: lin(i, o) + bn(o)  # noqa: E731
+    inner = heads * dim_head
+    transformer = 2 * text + lin(text, 3 * inner, bias=False) + lin(inner, text) + 2 * text + lin(text, mlp) + lin(mlp, text)
+    return (two(audio, hidden, text) + two(video, hidden, text) + 2 * text + transformer
+            + 2 * two(text, hidden, joint) + one(text, joint) + 3 * one(joint, text))
+
+
+def test_fusion_attention_is_real_attention_on_the_two_tokens():
+    """On the 2-token input the softmax is over two keys (weights not all 1), and queries and keys get
+    gradient; the old single-token cross-attention had weights == 1 and ~0 query/key gradient."""
+    torch.manual_seed(0)
+    m = p3.CrossAttentionEmbedding(audio_dim=16, video_dim=16, dropout_enc=0, dropout_proj=0, dropout_dec=0)
+    out = m.encode_av(torch.randn(8, 16), torch.randn(8, 16), with_weights=True)
+    w = out["weights"]
+    assert w.shape == (8, 3, 2, 2) and torch.allclose(w.sum(-1), torch.ones(8, 3, 2))
+    assert (w < 0.999).all() and (w > 0.001).all()
+    out["proj_av"].pow(2).sum().backward()
+    qkv = m.fusion.attn.to_qkv.weight.grad  # rows: queries, keys, values
+    inner = qkv.shape[0] // 3
+    assert qkv[:inner].abs().max() > 1e-4 and qkv[inner:2 * inner].abs().max() > 1e-4
+
+
+def test_embedding_model_has_the_authors_shapes_and_parameter_count():
+    m = p3.CrossAttentionEmbedding()
+    assert sum(p.numel() for p in m.parameters()) == _authors_parameter_count()
+    shapes = {n: tuple(p.shape) for n, p in m.named_parameters()}
+    assert shapes["a_enc.0.weight"] == (512, 512) and shapes["a_enc.4.weight"] == (300, 512)
+    assert shapes["fusion.attn.to_qkv.weight"] == (900, 300) and "fusion.attn.to_qkv.bias" not in shapes
+    assert shapes["fusion.ff.1.weight"] == (64, 300) and shapes["pos"] == (2, 300)
+    assert shapes["a_proj.0.weight"] == (512, 300) and shapes["a_proj.4.weight"] == (64, 512)
+    assert shapes["t_proj.0.weight"] == (64, 300) and shapes["decoder.0.weight"] == (300, 64)
+    for dataset in ("UCF", "VGGSound", "ActivityNet"):  # the presets change dropout and training only
+        hp = p3.hparams(dataset)
+        mm = p3.CrossAttentionEmbedding(dropout_enc=hp.dropout_enc, dropout_proj=hp.dropout_proj,
+                                        dropout_dec=hp.dropout_dec)
+        assert sum(p.numel() for p in mm.parameters()) == _authors_parameter_count()
+
+
+def test_regularisation_targets_the_encoder_output_and_eval_mode_is_checked():
+    torch.manual_seed(0)
+    m = p3.CrossAttentionEmbedding(audio_dim=8, video_dim=6, text_dim=12, joint_dim=4, hidden=16)
+    m.eval()
+    out = m.encode_av(torch.randn(5, 8), torch.randn(5, 6))
+    assert not torch.allclose(out["enc_a"], out["att_a"])  # attention changed the features...
+    with torch.no_grad():
+        reg = p3.embedding_loss(m, torch.randn(5, 14), torch.randn(5, 12), torch.randn(5, 14), torch.randn(5, 12),
+                                terms=frozenset({"reg+"}))
+    assert reg.item() > 0
+    with pytest.raises(ValueError, match="eval_mode"):
+        p3.train_embedding_model(np.zeros((4, 14), np.float32), np.array([0, 0, 1, 1]), np.eye(2, 12, dtype=np.float32),
+                                 audio_dim=8, epochs=1, eval_mode="audio")
+    with pytest.raises(Exception, match="uc_eval"):
+        p3.hparams("UCF", uc_eval="audio")

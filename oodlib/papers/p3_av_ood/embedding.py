@@ -1,11 +1,19 @@
-"""P3's unseen classifier: an AVCA-style cross-attention embedding model (paper Sec. 3.4).
+"""P3's unseen classifier: AVCA's cross-modal attention embedding model (paper Sec. 3.4).
 
-Audio ``a`` and video ``v`` (each (n, 512), or (n, T, 512) sequences) are encoded
-into the text dimension (300), exchange information in one cross-attention
-block (audio attends to video and video to audio, 3 heads), are averaged over
-time and projected into a 64-d joint space; the class embedding ``t`` is
-projected there too. Decoders map each projection back to the text space and
-reconstructors map the audio/video projections back to their encoder outputs.
+The architecture of the authors' code (AVCA, Mercea et al. 2022, which AV-OOD builds on):
+
+* encoders ``512 -> 512 -> 300`` for audio ``a`` and video ``v`` (each (n, 512), or (n, T, 512)
+  sequences, averaged over T after encoding): two Linear-BatchNorm-ReLU-Dropout layers;
+* **one transformer layer over the 2-token sequence** ``[enc_a + pos_0, enc_v + pos_1]`` (learned
+  positions): pre-norm multi-head self-attention (3 heads x 100, no qkv bias) and a pre-norm
+  feed-forward layer (300 -> 64 -> 300, GELU), each residual; its two output tokens are added to
+  the encoder outputs (``att_a = enc_a + out_0``, ``att_v = enc_v + out_1``). Each modality thus
+  attends to itself *and* the other: a 2-key softmax, not the single-key attention of a pure
+  cross-attention on one token, which is always 1 and turns attention into a linear map;
+* projections into the 64-d joint space: ``300 -> 512 -> 64`` for audio and video (two layers),
+  ``300 -> 64`` for the class embedding ``t``; decoder ``64 -> 300`` back to the text space and
+  reconstructors ``64 -> 300`` back to the encoder outputs (one layer each). Every layer is
+  Linear-BatchNorm-ReLU-Dropout, as in the code.
 
 Losses for a batch of positive samples (their own class ``t+``) and negative
 samples (a different class, ``t-``), eqs. 6-8:
@@ -13,11 +21,13 @@ samples (a different class, ``t-``), eqs. 6-8:
 * triplet ``T(x, y, z) = max(||x - y|| - ||x - z|| + margin, 0)`` with four terms
   ``T(av±, t±, av∓) + T(t±, av±, t∓) + T(t±, av±, av∓) + T(av±, t±, t∓)``;
 * reconstruction ``sum_m MSE(dec(proj_m±), t±)`` for m in {a, v, t};
-* regularisation ``sum_m MSE(rec(proj_m±), enc_m±)`` for m in {a, v}.
+* regularisation ``sum_m MSE(rec(proj_m±), enc_m±)`` for m in {a, v}: the target is the
+  **encoder output** (eq. 8 and the code), before attention.
 
 ``L = L+ + L-``; ``terms`` switches the negative parts on and off (supplementary
-Table 1). At test time a sample gets the class whose projected embedding is
-nearest (Euclidean) to its audio-visual projection.
+Table 1). At test time a sample gets the class whose projected embedding is nearest (Euclidean)
+to its embedding: ``eval_mode="audio-visual"`` uses the mean of the audio and video projections
+(the paper's description), ``"video"`` the video projection alone (the authors' code's default).
 """
 
 from __future__ import annotations
@@ -31,47 +41,87 @@ from torch import nn
 from ...device import resolve_device
 from ...seeding import seeded, torch_generator
 from ...training import infer, make_optimizer, optimizer_step, train_loop
+from .hparams import EVAL_MODES
 
 ALL_TERMS = frozenset({"trip+", "rec+", "reg+", "trip-", "rec-", "reg-"})
 
 
-def _block(i: int, o: int, dropout: float) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(i, o), nn.BatchNorm1d(o), nn.LeakyReLU(0.2), nn.Dropout(dropout))
+def embedding_net(i: int, o: int, dropout: float, hidden: int | None = None) -> nn.Sequential:
+    """Linear-BatchNorm-ReLU-Dropout ``i -> o``, or twice ``i -> hidden -> o`` (AVCA's ``EmbeddingNet``)."""
+    layers: list[nn.Module] = []
+    if hidden:
+        layers += [nn.Linear(i, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Dropout(dropout)]
+        i = hidden
+    layers += [nn.Linear(i, o), nn.BatchNorm1d(o), nn.ReLU(), nn.Dropout(dropout)]
+    return nn.Sequential(*layers)
+
+
+class PreNormAttention(nn.Module):
+    """Multi-head self-attention on ``LayerNorm(x)``; (n, T, dim) -> (n, T, dim) and weights (n, heads, T, T)."""
+
+    def __init__(self, dim: int, heads: int, dim_head: int, dropout: float):
+        super().__init__()
+        self.heads, self.scale = heads, dim_head ** -0.5
+        self.norm = nn.LayerNorm(dim)
+        self.to_qkv = nn.Linear(dim, 3 * heads * dim_head, bias=False)
+        self.to_out = nn.Sequential(nn.Linear(heads * dim_head, dim), nn.Dropout(dropout))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        n, t, _ = x.shape
+        q, k, v = (z.reshape(n, t, self.heads, -1).transpose(1, 2) for z in self.to_qkv(self.norm(x)).chunk(3, -1))
+        weights = torch.softmax(q @ k.transpose(-1, -2) * self.scale, dim=-1)
+        return self.to_out((weights @ v).transpose(1, 2).reshape(n, t, -1)), weights
+
+
+class FusionTransformer(nn.Module):
+    """One pre-norm transformer layer (attention then feed-forward, each residual) over the tokens."""
+
+    def __init__(self, dim: int = 300, heads: int = 3, dim_head: int = 100, mlp_dim: int = 64, dropout: float = 0.0):
+        super().__init__()
+        self.attn = PreNormAttention(dim, heads, dim_head, dropout)
+        self.ff = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, mlp_dim), nn.GELU(), nn.Dropout(dropout),
+                                nn.Linear(mlp_dim, dim), nn.Dropout(dropout))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        attended, weights = self.attn(x)
+        x = x + attended
+        return x + self.ff(x), weights
 
 
 class CrossAttentionEmbedding(nn.Module):
     """The embedding model; see the module docstring for the data flow and shapes."""
 
     def __init__(self, audio_dim: int = 512, video_dim: int = 512, text_dim: int = 300, joint_dim: int = 64,
-                 heads: int = 3, dropout_enc: float = 0.5, dropout_proj: float = 0.4, dropout_dec: float = 0.4):
+                 heads: int = 3, dim_head: int = 100, mlp_dim: int = 64, hidden: int = 512,
+                 dropout_enc: float = 0.5, dropout_proj: float = 0.4, dropout_dec: float = 0.4):
         super().__init__()
-        if text_dim % heads:
-            raise ValueError(f"text_dim {text_dim} must be divisible by heads {heads}")
         self.audio_dim = audio_dim
-        self.a_enc = _block(audio_dim, text_dim, dropout_enc)
-        self.v_enc = _block(video_dim, text_dim, dropout_enc)
-        self.attn_a = nn.MultiheadAttention(text_dim, heads, batch_first=True)
-        self.attn_v = nn.MultiheadAttention(text_dim, heads, batch_first=True)
-        self.norm_a, self.norm_v = nn.LayerNorm(text_dim), nn.LayerNorm(text_dim)
-        self.a_proj = nn.Sequential(nn.Linear(text_dim, joint_dim), nn.Dropout(dropout_proj))
-        self.v_proj = nn.Sequential(nn.Linear(text_dim, joint_dim), nn.Dropout(dropout_proj))
-        self.t_proj = nn.Sequential(nn.Linear(text_dim, joint_dim), nn.Dropout(dropout_proj))
-        self.decoder = nn.Sequential(nn.Linear(joint_dim, text_dim), nn.Dropout(dropout_dec))
-        self.a_rec = nn.Linear(joint_dim, text_dim)
-        self.v_rec = nn.Linear(joint_dim, text_dim)
+        self.a_enc = embedding_net(audio_dim, text_dim, dropout_enc, hidden)
+        self.v_enc = embedding_net(video_dim, text_dim, dropout_enc, hidden)
+        self.pos = nn.Parameter(torch.randn(2, text_dim))
+        self.fusion = FusionTransformer(text_dim, heads, dim_head, mlp_dim, dropout_enc)
+        self.a_proj = embedding_net(text_dim, joint_dim, dropout_proj, hidden)
+        self.v_proj = embedding_net(text_dim, joint_dim, dropout_proj, hidden)
+        self.t_proj = embedding_net(text_dim, joint_dim, dropout_dec)
+        self.decoder = embedding_net(joint_dim, text_dim, dropout_dec)
+        self.a_rec = embedding_net(joint_dim, text_dim, dropout_dec)
+        self.v_rec = embedding_net(joint_dim, text_dim, dropout_dec)
 
     def _encode(self, enc: nn.Module, x: torch.Tensor) -> torch.Tensor:
         seq = x if x.dim() == 3 else x.unsqueeze(1)
         n, t, d = seq.shape
-        return enc(seq.reshape(n * t, d)).reshape(n, t, -1)
+        return enc(seq.reshape(n * t, d)).reshape(n, t, -1).mean(1)
 
-    def encode_av(self, a: torch.Tensor, v: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Encoder outputs (n, 300) and joint-space projections (n, joint_dim) of audio, video and their mean."""
+    def encode_av(self, a: torch.Tensor, v: torch.Tensor, with_weights: bool = False) -> dict[str, torch.Tensor]:
+        """Encoder outputs ``enc_a``/``enc_v`` (n, 300), attended ``att_a``/``att_v`` (n, 300), joint-space
+        projections ``proj_a``/``proj_v`` and their mean ``proj_av`` (n, joint_dim); with ``with_weights``
+        also the attention weights ``weights`` (n, heads, 2, 2)."""
         ea, ev = self._encode(self.a_enc, a), self._encode(self.v_enc, v)
-        xa = self.norm_a(ea + self.attn_a(ea, ev, ev, need_weights=False)[0]).mean(1)
-        xv = self.norm_v(ev + self.attn_v(ev, ea, ea, need_weights=False)[0]).mean(1)
+        fused, weights = self.fusion(torch.stack((ea + self.pos[0], ev + self.pos[1]), dim=1))
+        xa, xv = ea + fused[:, 0], ev + fused[:, 1]
         pa, pv = self.a_proj(xa), self.v_proj(xv)
-        return {"enc_a": xa, "enc_v": xv, "proj_a": pa, "proj_v": pv, "proj_av": (pa + pv) / 2}
+        out = {"enc_a": ea, "enc_v": ev, "att_a": xa, "att_v": xv, "proj_a": pa, "proj_v": pv, "proj_av": (pa + pv) / 2}
+        return {**out, "weights": weights} if with_weights else out
 
     def embed_text(self, t: torch.Tensor) -> torch.Tensor:
         """Class embeddings (C, 300) -> joint space (C, joint_dim)."""
@@ -135,6 +185,7 @@ class EmbeddingClassifier:
     model: CrossAttentionEmbedding
     text: np.ndarray
     device: torch.device
+    eval_mode: str = "audio-visual"  # "audio-visual" (mean of the two projections) or "video" (the code's)
 
     def distances(self, x: np.ndarray, classes: np.ndarray, batch_size: int = 2048) -> np.ndarray:
         """Euclidean distances (n, len(classes)) in the joint space, float64."""
@@ -144,7 +195,8 @@ class EmbeddingClassifier:
                                                        device=self.device))
 
         def to_classes(xb: torch.Tensor) -> torch.Tensor:
-            return torch.cdist(self.model.encode_av(*self.model.split(xb))["proj_av"], pt)
+            out = self.model.encode_av(*self.model.split(xb))
+            return torch.cdist(out["proj_v" if self.eval_mode == "video" else "proj_av"], pt)
 
         return infer(to_classes, x, batch_size, self.device).astype(np.float64)
 
@@ -157,13 +209,16 @@ class EmbeddingClassifier:
 def train_embedding_model(x: np.ndarray, y: np.ndarray, text: np.ndarray, audio_dim: int = 512, epochs: int = 50,
                           lr: float = 0.0024, batch_size: int = 112, dropout_enc: float = 0.5,
                           dropout_proj: float = 0.4, dropout_dec: float = 0.4, terms: frozenset[str] = ALL_TERMS,
-                          margin: float = 1.0, seed: int = 0, device: str = "auto") -> EmbeddingClassifier:
+                          margin: float = 1.0, seed: int = 0, device: str = "auto",
+                          eval_mode: str = "audio-visual") -> EmbeddingClassifier:
     """Train the embedding model on seen features ``x`` (n, d) with class ids ``y`` indexing ``text`` (C, 300).
 
     Each epoch draws a permutation, then one negative (another class) per training sample; batches
     of one sample are skipped (batch norm). ``seed``: those draws (``torch_generator(seed)``), and
     initial weights and dropout inside ``seeded(seed)``.
     """
+    if eval_mode not in EVAL_MODES:
+        raise ValueError(f"eval_mode must be one of {EVAL_MODES}, got {eval_mode!r}")
     dev = resolve_device(device)
     gen = torch_generator(seed)
     xt = torch.as_tensor(x, dtype=torch.float32)
@@ -190,4 +245,4 @@ def train_embedding_model(x: np.ndarray, y: np.ndarray, text: np.ndarray, audio_
         train_loop(step, len(xt), epochs, batch_size, gen, min_batch=2, model=model, epoch_start=draw_negatives,
                    desc="embedding")
     model.eval()
-    return EmbeddingClassifier(model, np.asarray(text, dtype=np.float32), dev)
+    return EmbeddingClassifier(model, np.asarray(text, dtype=np.float32), dev, eval_mode)

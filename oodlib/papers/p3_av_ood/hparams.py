@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 
 
+#: the unseen classifier's evaluation embeddings (see :mod:`.embedding`)
+EVAL_MODES = ("audio-visual", "video")
+
+
 @dataclass(frozen=True)
 class HParams:
     """Training settings of every P3 component (epochs, Adam learning rate, batch size, dropout)."""
@@ -37,17 +41,22 @@ class HParams:
     dropout_enc: float = 0.5
     dropout_proj: float = 0.4
     dropout_dec: float = 0.4
+    # which embedding classifies a test sample: "audio-visual" (the mean of the audio and video
+    # projections, as the paper describes it) or "video" (the video projection, the authors' code)
+    uc_eval: str = "audio-visual"
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     def check(self) -> None:
         """Raise :class:`~oodlib.params.ParameterError` for a value no training can use (0 epochs, lr <= 0, ...)."""
-        from ...config import at_least, positive
+        from ...config import at_least, one_of, positive
 
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name.endswith(("_epochs", "_batch")) or f.name == "n_syn_unseen":
+            if f.name == "uc_eval":
+                one_of("overrides.uc_eval", v, EVAL_MODES)
+            elif f.name.endswith(("_epochs", "_batch")) or f.name == "n_syn_unseen":
                 at_least(f"overrides.{f.name}", v, 1)
             elif f.name.endswith("_lr"):
                 positive(f"overrides.{f.name}", v)

@@ -151,7 +151,7 @@ def train_embedding(stage: GZSLStage, bench: GZSLBenchmark, hp: HParams, seed: i
     """The unseen classifier trained on one stage's training split."""
     return train_embedding_model(stage.train_x, stage.train_y, bench.text, bench.audio_dim, hp.uc_epochs, hp.uc_lr,
                                  hp.uc_batch, hp.dropout_enc, hp.dropout_proj, hp.dropout_dec, terms=terms,
-                                 seed=seed, device=device)
+                                 seed=seed, device=device, eval_mode=hp.uc_eval)
 
 
 COMPONENTS = ("generator", "generator/sample", "detector/entropy", "detector/binary", "seen_mlp", "unseen_mlp",

@@ -425,3 +425,52 @@ def test_regularisation_targets_the_encoder_output_and_eval_mode_is_checked():
                                  audio_dim=8, epochs=1, eval_mode="audio")
     with pytest.raises(Exception, match="uc_eval"):
         p3.hparams("UCF", uc_eval="audio")
+
+
+#: the authors' tensor names and shapes (AVCA's module tree, as AV-OOD reuses it) for the default
+#: dimensions, typed from their architecture, not derived from our mapping
+OFFICIAL_KEYS = {
+    "A_enc.fc.0.weight": (512, 512), "A_enc.fc.1.running_var": (512,), "A_enc.fc.4.weight": (300, 512),
+    "A_enc.fc.5.num_batches_tracked": (), "V_enc.fc.4.bias": (300,),
+    "cross_attention.layers.0.0.norm.weight": (300,), "cross_attention.layers.0.0.fn.to_qkv.weight": (900, 300),
+    "cross_attention.layers.0.0.fn.to_out.0.weight": (300, 300), "cross_attention.layers.0.1.norm.bias": (300,),
+    "cross_attention.layers.0.1.fn.net.0.weight": (64, 300), "cross_attention.layers.0.1.fn.net.3.weight": (300, 64),
+    "A_proj.fc.0.weight": (512, 300), "V_proj.fc.4.weight": (64, 512), "W_proj.fc.0.weight": (64, 300),
+    "D.fc.0.weight": (300, 64), "A_rec.fc.1.weight": (300,), "V_rec.fc.0.bias": (300,), "pos_emb1D": (2, 300),
+}
+
+
+def _official_state(model) -> dict:
+    from oodlib.papers.p3_av_ood.checkpoints import official
+
+    return {official(k): v.clone() for k, v in model.state_dict().items()}
+
+
+def test_official_checkpoint_loads_strictly_and_reproduces_the_model(tmp_path):
+    torch.manual_seed(1)
+    source = p3.CrossAttentionEmbedding().eval()
+    state = _official_state(source)
+    for key, shape in OFFICIAL_KEYS.items():  # the official list is what our mapping produces
+        assert tuple(state[key].shape) == shape, key
+    path = tmp_path / "avood_unseen.pt"
+    torch.save({"model": {f"module.{k}": v for k, v in state.items()}, "epoch": 3}, path)
+    torch.manual_seed(2)
+    target = p3.load_official(p3.CrossAttentionEmbedding(), path).eval()
+    a, v = torch.randn(4, 512), torch.randn(4, 512)
+    with torch.no_grad():
+        assert torch.equal(target.encode_av(a, v)["proj_av"], source.encode_av(a, v)["proj_av"])
+
+
+def test_official_checkpoint_mismatches_are_named(tmp_path):
+    state = _official_state(p3.CrossAttentionEmbedding())
+    broken = {k: v for k, v in state.items() if k != "pos_emb1D"}
+    broken["A_enc.fc.0.weight"] = torch.zeros(512, 256)
+    broken["classifier.weight"] = torch.zeros(3, 3)
+    torch.save(broken, tmp_path / "broken.pt")
+    with pytest.raises(ValueError, match=r"missing: pos_emb1D.*unexpected: classifier.weight.*shape: A_enc.fc.0.weight"):
+        p3.load_official(p3.CrossAttentionEmbedding(), tmp_path / "broken.pt")
+    torch.save({"epoch": torch.tensor(3)}, tmp_path / "nothing.pt")
+    with pytest.raises(ValueError, match="does not match|holds no state dict"):
+        p3.load_official(p3.CrossAttentionEmbedding(), tmp_path / "nothing.pt")
+    with pytest.raises(FileNotFoundError):
+        p3.load_official(p3.CrossAttentionEmbedding(), tmp_path / "absent.pt")

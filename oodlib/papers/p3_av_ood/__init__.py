@@ -17,6 +17,7 @@ from .._lazy import lazy_exports
 
 __all__ = lazy_exports(__name__, {
     "OODDetector": ".detector", "entropy": ".detector", "train_ood_detector": ".detector",
+    "load_official": ".checkpoints",
     "ALL_TERMS": ".embedding", "CrossAttentionEmbedding": ".embedding", "EmbeddingClassifier": ".embedding",
     "embedding_loss": ".embedding", "train_embedding_model": ".embedding",
     "Critic": ".generator", "FeatureGenerator": ".generator", "Generator": ".generator",

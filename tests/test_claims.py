@@ -264,3 +264,16 @@ def test_show_verdicts_keeps_the_whole_claim_text():
 
     html = show_verdicts(judge_all([long], {"far": ev})).to_html()
     assert "as papers' claims are" in html or "as papers&#x27; claims are" in html
+
+
+def test_interval_of_reads_a_verdicts_interval_by_claim_id():
+    from oodlib.claims import interval_of
+
+    ev = ood_evidence("far", 300, 300, {"kNN": d_for(95), "MSP": d_for(60)})
+    v = judge(claim_gt(5.0), {"far": ev})
+    point, low, high = interval_of([v], v.claim.id)
+    assert (point, low, high) == (v.interval.point, v.interval.low, v.interval.high) and low < point < high
+    missing = judge(claim_gt(5.0), {})  # no evidence: not run, no interval
+    assert all(np.isnan(x) for x in interval_of([missing], missing.claim.id))
+    with pytest.raises(KeyError, match="no verdict"):
+        interval_of([v], "p9/absent")

@@ -151,6 +151,10 @@ def p3_evidence(m: int = 60, seed: int = 0, acc: dict | None = None, auc: dict |
 P3_CASES = {  # claim id -> fixture keyword arguments per verdict
     "p3/entropy_best_detector": {"supported": {}, "not supported": {"auc": {"OOD-entropy": 55}},
                                  "inconclusive": {"m": 6, "auc": {"OOD-entropy": 72}}},
+    "p3/binary_worst_detector": {"supported": {}, "not supported": {"auc": {"OOD-binary": 85}},
+                                 "inconclusive": {"m": 6, "auc": {"OOD-binary": 67}}},
+    "p3/entropy_lowest_fpr": {"supported": {}, "not supported": {"auc": {"OOD-entropy": 55}},
+                              "inconclusive": {"m": 6, "auc": {"OOD-entropy": 73}}},
     "p3/classifier_roles": {"supported": {}, "not supported": {"acc": {"seen_mlp": 0.4}},
                             "inconclusive": {"m": 8, "acc": {"seen_mlp": 0.7}}},
     "p3/negative_losses_help": {"supported": {}, "not supported": {"abl": (0.3, 0.7)},
@@ -173,6 +177,10 @@ def test_p3_claims_carry_the_papers_values_and_respect_a_collapse():
     cs = {c.id: c for c in p3.claims(p3.P3Config(dataset="UCF"))}
     assert cs["p3/entropy_best_detector"].paper_effect == pytest.approx(87.66 - 60.06)
     assert cs["p3/avood_beats_avca"].paper_effect == pytest.approx(37.89 - 27.15)
+    assert cs["p3/binary_worst_detector"].paper_effect == pytest.approx(47.09 - 60.06)
+    assert cs["p3/entropy_lowest_fpr"].paper_effect == pytest.approx(8.68 - 39.78)
+    activitynet = {c.id: c for c in p3.claims(p3.P3Config(dataset="ActivityNet"))}
+    assert activitynet["p3/entropy_lowest_fpr"].paper_effect == pytest.approx(33.87 - 30.82)  # the paper's exception
     assert "oracle" in cs["p3/mean_entropy_threshold"].protocol
     v = judge(cs["p3/entropy_best_detector"], p3_evidence(collapsed=True))
     assert v.verdict == "inconclusive" and "collapsed" in v.reason
@@ -194,3 +202,14 @@ def test_p3_fast_effects_equal_the_pipeline_metrics():
     np.testing.assert_allclose(thr, sw["threshold"])
     kept = [np.mean(ev["score:OOD-entropy"][~ev["is_unseen"]] <= th) for th in thr]
     np.testing.assert_allclose(sw["TPR"], kept)
+
+
+def test_p3_detector_fpr_is_sklearns_fpr_at_60_percent_seen_accepted():
+    from sklearn.metrics import roc_curve
+
+    from oodlib.papers.p3_av_ood.claims import detector_fpr
+
+    a = p3_evidence(m=25, seed=3)["test"].arrays
+    for name in ("OOD-entropy", "OOD-binary", "Calibrated stacking"):
+        fpr, tpr, _ = roc_curve(~a["is_unseen"], -a[f"score:{name}"])  # seen positive, lower score = more seen
+        assert detector_fpr(a, name) == pytest.approx(100 * fpr[np.argmax(tpr >= 0.6)])

@@ -15,11 +15,11 @@ Typical use in a paper package::
 """
 
 from .bootstrap import Interval, bootstrap_effect
-from .claim import DIRECTIONS, VERDICTS, Claim, Verdict, decide, judge, judge_all
+from .claim import DIRECTIONS, VERDICTS, Claim, Verdict, decide, interval_of, judge, judge_all
 from .effects import AllOf, Compare, Statistic, auroc_of
 from .evidence import Evidence, load_evidence, save_evidence
 
 __all__ = [
     "DIRECTIONS", "VERDICTS", "AllOf", "Claim", "Compare", "Evidence", "Interval", "Statistic", "Verdict",
-    "auroc_of", "bootstrap_effect", "decide", "judge", "judge_all", "load_evidence", "save_evidence",
+    "auroc_of", "bootstrap_effect", "decide", "interval_of", "judge", "judge_all", "load_evidence", "save_evidence",
 ]

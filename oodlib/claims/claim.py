@@ -200,3 +200,17 @@ def judge_all(claims: Sequence[Claim], evidence: Mapping[str, Evidence] | Sequen
     if len(set(ids)) != len(ids):
         raise ValueError(f"claim ids must be unique, got {ids}")
     return [judge(c, evidence, seed, n_resamples, level) for c in claims]
+
+
+def interval_of(verdicts: Sequence[Verdict], claim_id: str) -> tuple[float, float, float]:
+    """``(estimate, low, high)`` of claim ``claim_id``'s effect in ``verdicts``; NaNs where it has no
+    interval (not run, or no evidence).
+
+    Raises:
+        KeyError: no verdict has that claim id.
+    """
+    found = next((v for v in verdicts if v.claim.id == claim_id), None)
+    if found is None:
+        raise KeyError(f"no verdict for claim {claim_id!r}; have {[v.claim.id for v in verdicts]}")
+    iv = found.interval
+    return (np.nan, np.nan, np.nan) if iv is None else (float(iv.point), float(iv.low), float(iv.high))

@@ -215,10 +215,11 @@ def stage_sources(root: Path, build: Path, executed: Path, records: list[dict[st
         shutil.copy2(root / name, src / name)
     shutil.copytree(root / "book", src / "book")
     shutil.copytree(executed, src / "notebooks")
-    downloads = decorate_pages(root, src, build / "records", profile)
+    own = {r["notebook"]: r for r in records if not r.get("_build")}  # this build's runs (collect_records)
+    downloads = decorate_pages(root, src, build / "records", own, profile)
     _fill(src / "book" / "results.md", RESULTS_MARKER, results_markdown(records)
           + claims_figures(records, src / "book") + downloads_markdown(downloads))
-    _fill_optional(src / "book" / "course.md", COURSE_MARKER, course_times_markdown(build / "records", root))
+    _fill(src / "book" / "course.md", COURSE_MARKER, course_times_markdown(own, root))
     _fill(src / "book" / "data.md", MANIFESTS_MARKER, manifests_markdown())
     perf = src / "book" / "performance.md"
     if perf.exists():
@@ -240,29 +241,23 @@ def stage_sources(root: Path, build: Path, executed: Path, records: list[dict[st
     return src
 
 
-def _fill_optional(page: Path, marker: str, text: str) -> None:
-    """:func:`_fill` where ``page`` holds ``marker``; pages without it are left as they are."""
-    if page.exists() and marker in page.read_text(encoding="utf-8"):
-        _fill(page, marker, text)
-
-
-def decorate_pages(root: Path, src: Path, records_dir: Path, profile: str) -> dict[str, list[Any]]:
+def decorate_pages(root: Path, src: Path, records_dir: Path, records: dict[str, dict[str, Any]],
+                   profile: str) -> dict[str, list[Any]]:
     """Give every staged notebook page its provenance box, downloads and verdicts
-    (:func:`oodlib.book_pages.decorate_page`) from this build's record; return the downloads per page.
+    (:func:`oodlib.book_pages.decorate_page`) from this build's record (``records``, by notebook);
+    return the downloads per page. ``records_dir`` holds the files the downloads copy.
 
     Raises:
-        FileNotFoundError: a staged notebook has no record in ``records_dir`` (it did not finish).
+        FileNotFoundError: a staged notebook has no record in this build (its run did not finish).
     """
     from .book_pages import decorate_page, write_downloads
 
     out: dict[str, list[Any]] = {}
     for page in sorted((src / "notebooks").glob("*.ipynb")):
-        path = records_dir / f"{page.stem}.json"
-        if not path.is_file():
-            raise FileNotFoundError(f"{page.name} has no record at {path}: its run did not finish")
-        record = json.loads(path.read_text(encoding="utf-8"))
-        out[page.stem] = write_downloads(record, records_dir, src)
-        decorate_page(page, record, root / "notebooks" / page.name, out[page.stem], profile)
+        if page.stem not in records:
+            raise FileNotFoundError(f"{page.name} has no record in {records_dir}: its run did not finish")
+        out[page.stem] = write_downloads(records[page.stem], records_dir, src)
+        decorate_page(page, records[page.stem], root / "notebooks" / page.name, out[page.stem], profile)
     return out
 
 
@@ -280,14 +275,14 @@ def downloads_markdown(downloads: dict[str, list[Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def course_times_markdown(records_dir: Path, root: Path) -> str:
-    """A table of this build's notebooks: wall time and peak memory of each run, from the records."""
+def course_times_markdown(records: dict[str, dict[str, Any]], root: Path) -> str:
+    """A table of this build's notebooks (``records``, by notebook) in ``_toc.yml`` order: wall time,
+    torch threads and peak memory of each run."""
     rows = ["| notebook | data | wall time (this build) | torch threads | peak memory |", "|---|---|---|---|---|"]
     for entry in toc_notebooks(root):
-        path = records_dir / f"{Path(entry).name}.json"
-        if not path.is_file():
+        r = records.get(Path(entry).name)
+        if r is None:
             continue
-        r = json.loads(path.read_text(encoding="utf-8"))
         t = r["timings"]
         rows.append(f"| [{r.get('title') or r['notebook']}](../{entry}.ipynb) | {r['data_source']} | "
                     f"{t['total_s'] / 60:.1f} min | {r.get('threads') or '-'} | {t.get('peak_rss_mb', 0) / 1024:.1f} GB |")
@@ -302,13 +297,14 @@ def claims_figures(records: list[dict[str, Any]], folder: Path) -> str:
     from .plots import claims_summary_figure, headline_figure
     from .tables import headline_values
 
-    parts = ["## Ours vs the paper, claim by claim", "",
+    intro = ["## Ours vs the paper, claim by claim", "",
              "For each run of this build, every claim judged with an interval: our 95% bootstrap interval "
              "(bar) and estimate (dot; green supported, red not supported, grey inconclusive), the margin "
              "fixed before the run (dashed) and the paper's own value of the same effect (blue diamond) "
              "where it reports one. Each row has its own axis, in the claim's units. A run whose claims are "
              "still point comparisons shows the paper's headline numbers beside ours instead (declared in "
              "`oodlib/paper_numbers/<paper>.yaml`).", ""]
+    parts: list[str] = []
     for r in sorted(records, key=lambda r: r["notebook"]):
         if r.get("_build"):
             continue  # this build's own runs only
@@ -326,7 +322,7 @@ def claims_figures(records: list[dict[str, Any]], folder: Path) -> str:
         plt.close(fig)
         parts += [f"### {r.get('title') or r['notebook']}", "", *([caption, ""] if caption else []),
                   f"![Claims of {r['notebook']}: ours vs the paper]({name})", ""]
-    return "\n".join(parts) + "\n" if len(parts) > 4 else ""
+    return "\n".join(intro + parts) + "\n" if parts else ""
 
 
 def _jupyter_book() -> str:

@@ -132,7 +132,7 @@ def provenance_markdown(record: Mapping[str, Any], notebook: Path, downloads: Se
 
 def verdicts_markdown(record: Mapping[str, Any]) -> str:
     """The page's claims, verdict first, with effect and 95% interval (or why there is none)."""
-    from .claims.scoreboard import cell
+    from .claims.scoreboard import cell, rule_text
 
     claims = record.get("claims", [])
     if not claims:
@@ -143,12 +143,8 @@ def verdicts_markdown(record: Mapping[str, Any]) -> str:
              "the paper's own value of the same effect where it reports one.", "",
              "| claim | verdict, effect [95% interval] | rule | paper |", "|---|---|---|---|"]
     for c in claims:
-        rule = "-"
-        if "margin" in c:
-            sign = {"greater": ">", "less": "<", "within": "±"}.get(c.get("direction", ""), "")
-            rule = f"{sign} {c['margin']:g} {c.get('units', '')}".strip()
         paper = f"{c['paper_effect']:+.2f}" if c.get("paper_effect") is not None else "-"
-        text = [c["claim"], cell(c), rule, paper]
+        text = [c["claim"], cell(c), rule_text(c), paper]
         lines.append("| " + " | ".join(t.replace("|", "\\|").replace("\n", " ") for t in text) + " |")
     return "\n".join(lines) + "\n"
 

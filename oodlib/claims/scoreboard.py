@@ -57,6 +57,14 @@ def cell(claim: Mapping[str, Any]) -> str:
     return text
 
 
+def rule_text(claim: Mapping[str, Any]) -> str:
+    """A recorded claim's rule, e.g. ``"> 1 AUROC points"``; ``"-"`` for a claim without a margin."""
+    if "margin" not in claim:
+        return "-"
+    sign = {"greater": ">", "less": "<", "within": "±"}[claim["direction"]]
+    return f"{sign} {claim['margin']:g} {claim.get('units', '')}".strip()
+
+
 def column(record: Mapping[str, Any]) -> str:
     """The scoreboard column of a record: its data source, marked when it is a smoke test."""
     return record["data_source"] + (" (smoke)" if record.get("smoke") else "")
@@ -85,8 +93,7 @@ def scoreboard(records: Sequence[Mapping[str, Any]]) -> dict[str, pd.DataFrame]:
                 if "paper_effect" in c:
                     row["paper"] = f"{c['paper_effect']:+.2f} {c.get('units', '')}".strip()
                 if "margin" in c:
-                    sign = {"greater": ">", "less": "<", "within": "±"}[c["direction"]]
-                    row["rule"] = f"{sign} {c['margin']:g} {c.get('units', '')}".strip()
+                    row["rule"] = rule_text(c)
         if rows:
             out[nb] = pd.DataFrame(list(rows.values())).fillna("-")
     return out

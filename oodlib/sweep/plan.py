@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import json
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,7 +68,6 @@ def notebook_digest(notebook: str | Path) -> str:
     return hashlib.sha256(Path(notebook).read_bytes()).hexdigest()
 
 
-_CODE_VERSION: dict[str, Any] | None = None
 
 
 def code_version() -> dict[str, Any]:
@@ -78,18 +75,10 @@ def code_version() -> dict[str, Any]:
 
     Uncommitted edits do not change it: commit (or pass another ``--name``) to separate them.
     """
-    global _CODE_VERSION
-    if _CODE_VERSION is None:
-        from .. import __version__
+    from .. import __version__
+    from ..provenance import git_state
 
-        commit = None
-        with contextlib.suppress(OSError, subprocess.SubprocessError):
-            done = subprocess.run(["git", "-C", str(Path(__file__).resolve().parent), "rev-parse", "HEAD"],
-                                  capture_output=True, text=True, timeout=10)
-            if done.returncode == 0 and done.stdout.strip():
-                commit = done.stdout.strip()
-        _CODE_VERSION = {"oodlib": __version__, "git": commit}
-    return dict(_CODE_VERSION)
+    return {"oodlib": __version__, "git": git_state()["commit"]}
 
 
 def run_id(digest: str, values: Mapping[str, Any], code: Mapping[str, Any]) -> str:

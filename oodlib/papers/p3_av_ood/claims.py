@@ -18,6 +18,7 @@ from ...metrics.gzsl import gzsl_metrics, mean_class_accuracy
 from ...tables import paper_table, select_group
 from .config import P3Config
 from .pipeline import operating_point, route, routed_hm_curve
+from .run import DETECTORS
 
 Arrays = Mapping[str, np.ndarray]
 SWEEP_POINTS = 60  # thresholds of the sweep (quantiles of the entropy scores), as in Supp. Fig. 1
@@ -95,9 +96,6 @@ def _paper(table: str, dataset: str) -> "object":
 def _gap(table: "object", better: str, worse: str, column: str) -> float:
     """``table[better, column] - table[worse, column]`` in the paper's numbers."""
     return float(table.loc[better, column] - table.loc[worse, column])
-
-
-DETECTORS = ("OOD-entropy", "OOD-binary", "Calibrated stacking")
 
 
 def _lowest(t2: "object", cfg: P3Config, check, claim_id: str, statement: str, source: str, metric, what: str,

@@ -9,7 +9,7 @@ import pandas as pd
 from ...metrics.gzsl import mean_class_accuracy
 from .pipeline import (AVOODRun, av_ood_metrics, detector_table_row, gzsl_from_routing, seen_accuracy,
                        stacking_metrics, unseen_accuracy)
-from .run import P3Result
+from .run import DETECTORS, P3Result
 
 if TYPE_CHECKING:
     from .config import P3Config
@@ -32,7 +32,7 @@ def table1(run: AVOODRun) -> pd.DataFrame:
 
 def table2(run: AVOODRun, tpr: float = 0.6) -> pd.DataFrame:
     """AUC (seen positive), FPR and HM at ``tpr`` for the three bias reduction methods."""
-    rows = {n: detector_table_row(run, n, tpr) for n in ("Calibrated stacking", "OOD-binary", "OOD-entropy")}
+    rows = {n: detector_table_row(run, n, tpr) for n in DETECTORS}
     return _pct(rows, "method")[["AUC", "FPR", "HM"]]
 
 

@@ -12,7 +12,7 @@
 from .._lazy import lazy_exports
 
 __all__ = lazy_exports(__name__, {
-    "DEFAULT_HELD_OUT": ".data", "SOURCES": ".data", "DenseBenchmark": ".data",
+    "DEFAULT_HELD_OUT": ".data", "EVALUATION": ".data", "SOURCES": ".data", "DenseBenchmark": ".data",
     "load_dense_benchmark": ".data",
     "KNNMaps": ".dense", "combine": ".dense", "grid_labels": ".dense", "knn_maps": ".dense",
     "metrics_by_group": ".dense", "minmax_range": ".dense", "pixel_metrics": ".dense",

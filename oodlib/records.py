@@ -184,6 +184,12 @@ class RunRecord:
                          evidence=f"{evidence}; not judged: {'; '.join(self.unfit)}")
         self.claims.append(entry)
 
+    def add_point_claims(self, claims: Any) -> None:
+        """:meth:`add_claim` for each ``(claim, verdict, evidence)`` of a paper's point-comparison
+        claims module (e.g. :func:`oodlib.papers.p5_dense_knn.claims.point_claims`)."""
+        for claim, verdict, evidence in claims:
+            self.add_claim(claim, verdict, evidence)
+
     def add_verdicts(self, verdicts: Any) -> None:
         """Record judged claims (:class:`oodlib.claims.Verdict`: verdict, effect, interval, rule).
 

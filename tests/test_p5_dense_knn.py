@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from PIL import Image
@@ -379,3 +380,29 @@ def test_road_anomaly_runs_by_parameters_alone(tmp_path):
     assert record["claims"] and all(c["data"] == "road_anomaly" for c in record["claims"])
     text = out.read_text()
     assert "ours (all images, local evaluation): ViT keys (kNN)" in text
+
+
+def _ap(**changes) -> dict:
+    """A feature table's AP column where every P5 claim holds, with ``changes`` applied."""
+    ap = {"ViT keys (kNN)": 80.0, "ViT queries (kNN)": 70.0, "ViT values (kNN)": 72.0, "ViT tokens (kNN)": 75.0,
+          "ViT 1 - LogSumExp": 40.0, "ViT combined (keys kNN + LogSumExp)": 85.0, "CNN stage3 (kNN)": 60.0,
+          "CNN 1 - LogSumExp": 30.0}
+    return {**ap, **changes}
+
+
+def test_p5_point_claims_hold_and_fail_as_the_ap_table_says():
+    from oodlib.papers.p5_dense_knn.claims import point_claims
+
+    by_size = pd.DataFrame({"small": [50.0, 45.0], "medium": [70.0, 40.0], "large": [90.0, 50.0]},
+                           index=["ViT keys (kNN)", "ViT 1 - LogSumExp"])
+    claims = point_claims(_ap(), by_size)
+    assert [v for _, v, _ in claims] == ["supported"] * 5
+    flipped = {"ViT keys (kNN)": 35.0}  # below LogSumExp, the CNN and the other ViT probes; combined still wins
+    verdicts = {c: v for c, v, _ in point_claims(_ap(**flipped), by_size)}
+    assert verdicts["kNN distances beat model uncertainty (1 - LogSumExp)"] == "not supported"
+    assert verdicts["Transformer features beat CNN features (kNN)"] == "not supported"
+    assert verdicts["Attention keys are the best transformer feature"] == "not supported"
+    no_gain = {c: v for c, v, _ in point_claims(_ap(**{"ViT combined (keys kNN + LogSumExp)": 79.0}))}
+    assert no_gain["Combining kNN with model uncertainty helps"] == "not supported" and len(no_gain) == 4
+    small_strong = by_size.assign(small=[90.0, 10.0])
+    assert point_claims(_ap(), small_strong)[-1][1] == "not supported"

@@ -12,6 +12,7 @@
 from .._lazy import lazy_exports
 
 __all__ = lazy_exports(__name__, {
+    "point_claims": ".claims",
     "DEFAULT_HELD_OUT": ".data", "EVALUATION": ".data", "SOURCES": ".data", "DenseBenchmark": ".data",
     "load_dense_benchmark": ".data",
     "KNNMaps": ".dense", "combine": ".dense", "grid_labels": ".dense", "knn_maps": ".dense",

@@ -149,6 +149,11 @@ class RunRecord:
 
         self.add_metrics(as_record(table), prefix=prefix)
 
+    def add_tables(self, tables: Mapping[str, Any]) -> None:
+        """:meth:`add_table` for each ``{prefix: DataFrame}`` (a paper's ``record_tables``), in order."""
+        for prefix, table in tables.items():
+            self.add_table(prefix, table)
+
     def require_learned(self, model: str, accuracy: float, chance: float, min_above: float = 0.1) -> bool:
         """Mark the run unfit to judge claims when ``model``'s ID accuracy is within ``min_above`` of chance.
 

@@ -110,7 +110,12 @@ def test_p1_config_accepts_what_the_notebook_allows():
 
 @pytest.mark.parametrize("params,match", [
     ({"data": "dcase2024"}, "'data'"), ({"lowshot_data": "dcase2021"}, "lowshot_data"),
-    ({"machines": ["drill"]}, "'machines'"), ({"machines": []}, "'machines'"),
+    ({"machines": ["drill"]}, "'machines'"), ({"machines": ["fan", "fan"]}, "'machines'"),
+    ({"extractors": []}, "'extractors'"), ({"extractors": ["beats"]}, r"extractors\[0\]"),
+    ({"extractors": ["beats_random", "beats_random"]}, "repeat"), ({"extractors": ["beats:/no/such.pt"]}, "does not exist"),
+    ({"fixed_layer": 18, "extractors": ["efficientat_mn04"]}, "fixed_layer"),
+    ({"poolings": ["spatial"]}, "'temporal'"), ({"poolings": ["temporal", "mean"]}, "poolings"),
+    ({"lowshot_protocol": "per_machine"}, "lowshot_protocol"),
     ({"lowshot_machines": ["fan", "fan"]}, "lowshot_machines"),
     ({"n_source": 0}, "n_source"), ({"n_target": -1}, "n_target"), ({"n_test": 0}, "n_test"),
     ({"anomaly_db": NAN}, "anomaly_db"), ({"clip_seconds": 0.1}, "clip_seconds"), ({"clip_seconds": -4.0}, "clip_seconds"),
@@ -127,12 +132,16 @@ def test_p2_config_rejects_nonsense(params, match):
         P2Config.from_params(params)
 
 
-def test_p2_config_accepts_real_and_checkpoint_settings():
+def test_p2_config_accepts_real_and_checkpoint_settings(tmp_path):
     P2Config.from_params({"data": "dcase2023t2_dev_mini", "machines": [], "clip_seconds": 10.0, "mix_ks": [990]})
-    P2Config.from_params({"checkpoint": "BEATs_iter3.pt", "extractor_width": 100, "fixed_layer": 12})
+    ckpt = tmp_path / "BEATs_iter3.pt"
+    ckpt.write_bytes(b"")  # existence is checked here; the contents when it loads
+    P2Config.from_params({"extractors": [f"beats:{ckpt}"], "extractor_width": 100, "fixed_layer": 30})
     P2Config.from_params({"lowshot_data": "none", "lowshot_machines": [], "shots": [], "n_target": 0})
+    assert P2Config().machine_list == ["fan", "pump", "gearbox", "valve"]
+    assert P2Config(data="dcase2023t2_dev").machine_list == []  # every folder found
     with pytest.raises(ParameterError, match="fixed_layer"):
-        P2Config.from_params({"checkpoint": "BEATs_iter3.pt", "fixed_layer": 0})
+        P2Config.from_params({"extractors": [f"beats:{ckpt}"], "fixed_layer": 0})
 
 
 def test_p2_extractor_width_rule_matches_the_architecture():

@@ -69,8 +69,10 @@ def test_official_state_dict_loads_strictly_and_is_used(tmp_path, finetuned):
     ckpt = _checkpoint(TINY, finetuned)
     path = tmp_path / "BEATs_tiny.pt"
     torch.save(ckpt, path)
-    model = p2.build_extractor(str(path))[0]
+    ex = p2.build_extractor(f"beats:{path}")
+    model = ex.model
     assert model.cfg.encoder_layers == 2 and (model.predictor is not None) == finetuned
+    assert ex.pretrained and ex.finetuned == finetuned and ex.default_layer == 2  # the paper's 5 (ft: 4), capped at the depth
     loaded = model.state_dict()
     for k, v in ckpt["model"].items():
         assert torch.equal(loaded[k], v), k
@@ -376,10 +378,14 @@ def test_attach_ground_truth_for_eval_names(tmp_path):
 def test_variants_low_shot_and_tables_on_synthetic_clips(tmp_path):
     bench = p2.load_domain_shift("synthetic", None, tmp_path, 0, ["fan"], 12, 3, 4, 1.0)
     low_bench = p2.load_low_shot("synthetic", None, tmp_path, 0, ["pump"], 2, 6, 3, 1.0)
-    model, _ = p2.build_extractor(None, width=32, layers=2, seed=0)
+    model = p2.build_extractor("beats_random", width=32, layers=2, seed=0)
     clips = bench.clips.reset_index(drop=True)
     emb = p2.extract_embeddings(model, clips["path"].tolist(), 1.0)
-    assert emb["temporal"].shape == (2, len(clips), 8 * 32) and emb["spatial"].shape == (2, len(clips), 32)
+    assert [e.shape for e in emb["temporal"]] == [(len(clips), 8 * 32)] * 2
+    assert [e.shape for e in emb["spatial"]] == [(len(clips), 32)] * 2
+    stored = p2.extract_embeddings(model, clips["path"].tolist(), 1.0, store=tmp_path / "emb")
+    for how in p2.POOLINGS:  # streamed to memory maps: the same numbers, read back from disk
+        assert all(isinstance(a, np.memmap) and np.array_equal(a, b) for a, b in zip(stored[how], emb[how]))
     variants = [p2.Variant("temporal", ks, n) for ks in (None, 4) for n in p2.NORMALIZATIONS] + [p2.Variant("spatial")]
     res, kept = p2.evaluate_variants("fan", emb, clips, variants, keep_scores=[(p2.Variant("temporal", 4), 1)])
     assert len(res) == len(variants) * 2 and res["auc"].between(0, 1).all()
@@ -391,8 +397,23 @@ def test_variants_low_shot_and_tables_on_synthetic_clips(tmp_path):
     assert "All (AUC / pAUC)" in t1.index and set(official) == {4}
     lclips = low_bench.clips.reset_index(drop=True)
     lemb = p2.extract_embeddings(model, lclips["path"].tolist(), 1.0, ["temporal"])
-    low = p2.low_shot("pump", lemb["temporal"], lclips, [4, "half", "full"], [0, 1])
+    low, kept_low = p2.low_shot("pump", lemb["temporal"], lclips, [4, "half", "full"], [0, 1], keep_layer=1)
     assert set(low["n_train"]) == {4, 6, 12} and len(low) == (2 + 2 + 1) * 2 * 2
+    draws = [(s, d) for s in ("4", "half") for d in (0, 1)] + [("full", 0)]  # "full" is drawn once
+    assert set(kept_low) == {(s, d, st) for s, d in draws for st in ("label-free", "label")}
+    assert all(len(v) == int((lclips["split"] == "test").sum()) for v in kept_low.values())
+    per_id, _ = p2.low_shot("pump", lemb["temporal"], lclips, ["full"], [0], protocol="per_id")
+    pooled = low[(low["shots"] == "full")].set_index(["layer", "setting"])["auc"]
+    test = lclips[lclips["split"] == "test"]
+    layer1 = p2.GenRep(normalization="none").fit(np.asarray(lemb["temporal"][0][lclips["split"] == "train"]),
+                                                 np.full(12, "all")).score(np.asarray(lemb["temporal"][0][lclips["split"] == "test"]))
+    by_id = [p2.machine_metrics(test["is_anomaly"].to_numpy(bool)[test["section"].to_numpy() == sec],
+                                layer1[test["section"].to_numpy() == sec], np.full(3 * 2, "source"))["auc"]
+             for sec in sorted(test["section"].unique())]
+    got = per_id.set_index(["layer", "setting"]).loc[(1, "label-free"), "auc"]
+    assert got == pytest.approx(np.mean(by_id)) and pooled.loc[(1, "label-free")] != pytest.approx(got)
+    with pytest.raises(ValueError, match="protocol"):
+        p2.low_shot("pump", lemb["temporal"], lclips, ["full"], [0], protocol="per-machine")
     t4 = p2t.table4(low, "oracle", 1)
     assert t4.index.tolist() == ["4", "half", "full"] and t4.loc["full", "seeds"] == 1
 
@@ -402,10 +423,28 @@ def test_end_to_end_on_the_real_mini_set(shared_data, tmp_path):
         pytest.skip("dcase2023t2_dev_mini is absent")
     bench = p2.load_domain_shift("dcase2023t2_dev_mini", str(shared_data), tmp_path, 0, [], 0, 0, 0, 10.0)
     assert len(bench.machines) == 7 and "smoke test" in bench.note
-    model, _ = p2.build_extractor(None, width=32, layers=2, seed=0)
+    model = p2.build_extractor("beats_random", width=32, layers=2, seed=0)
     clips = bench.clips[bench.clips["machine"] == "ToyCar"].reset_index(drop=True)
     emb = p2.extract_embeddings(model, clips["path"].tolist(), 10.0, ["temporal"])
-    assert emb["temporal"].shape == (2, 4, 8 * 32)
+    assert [e.shape for e in emb["temporal"]] == [(4, 8 * 32)] * 2
     res, _ = p2.evaluate_variants("ToyCar", emb, clips, [p2.Variant("temporal", 5, "transductive"), p2.Variant("temporal", None, "inductive")])
     # no target training clips: MemMixup is skipped; a 2-clip bank gives inductive DN no spread: NaN with a note
     assert set(res["mix_ks"]) == {0} and res["note"].str.contains("no spread").all() and res["auc"].isna().all()
+
+
+def test_streamed_extraction_holds_far_less_than_all_layers_in_ram(tmp_path):
+    """With ``store`` the pooled vectors go to memory maps batch by batch: the Python heap never
+    holds the all-layer arrays, which the in-RAM path must (tracemalloc sees numpy's buffers)."""
+    import tracemalloc
+
+    bench = p2.load_domain_shift("synthetic", None, tmp_path, 0, ["fan"], 30, 2, 5, 1.0)
+    paths = bench.clips["path"].tolist()
+    ex = p2.build_extractor("beats_random", width=64, layers=12)
+    all_layers = p2.memory_per_1000_clips(ex, 1.0)["all layers"] * 2**20 * len(paths) / 1000
+    peaks = {}
+    for store in (None, tmp_path / "emb"):
+        tracemalloc.start()
+        p2.extract_embeddings(ex, paths, 1.0, batch_size=2, store=store)
+        peaks[store is not None] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert peaks[False] >= all_layers > 2 * peaks[True]

@@ -8,6 +8,8 @@ comparison in a notebook say so.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,6 +31,26 @@ def verdict_table(verdicts: Sequence[Verdict]) -> pd.DataFrame:
             "note": v.reason,
         })
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class VerdictCounts:
+    """How many of a run's verdicts are of each kind (for a notebook's summary sentence)."""
+
+    supported: int
+    not_supported: int
+    inconclusive: int
+    not_run: int
+
+    @property
+    def total(self) -> int:
+        return self.supported + self.not_supported + self.inconclusive + self.not_run
+
+
+def verdict_counts(verdicts: Sequence[Verdict]) -> VerdictCounts:
+    """:class:`VerdictCounts` of ``verdicts``."""
+    kinds = [v.verdict for v in verdicts]
+    return VerdictCounts(*(kinds.count(k) for k in ("supported", "not supported", "inconclusive", "not run")))
 
 
 def show_verdicts(verdicts: Sequence[Verdict]) -> Any:

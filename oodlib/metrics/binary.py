@@ -71,6 +71,28 @@ def pauc(y_true: Any, y_score: Any, max_fpr: float = 0.1, pos_label: Any = 1) ->
     return float(skm.roc_auc_score(pos, s, max_fpr=max_fpr))
 
 
+def pauc_ranks(is_positive: np.ndarray, y_score: np.ndarray, max_fpr: float = 0.1) -> float:
+    """:func:`pauc` (McClish-standardised, as scikit-learn) without input checks, for bootstraps.
+
+    Equal to :func:`pauc` (tested against scikit-learn) but much faster. ``is_positive``: boolean
+    (n,) with both classes present; ``y_score`` (n,) higher = more positive.
+    """
+    order = np.argsort(-y_score, kind="mergesort")
+    s, pos = y_score[order], is_positive[order]
+    last = np.r_[np.flatnonzero(np.diff(s)), s.size - 1]  # the last row of each distinct score
+    tps = np.cumsum(pos)[last]
+    fps = last + 1 - tps
+    fpr = np.r_[0.0, fps / fps[-1]]
+    tpr = np.r_[0.0, tps / tps[-1]]
+    stop = int(np.searchsorted(fpr, max_fpr, "right"))
+    tpr_cut = np.interp(max_fpr, fpr[stop - 1 : stop + 1], tpr[stop - 1 : stop + 1]) if stop < fpr.size else tpr[-1]
+    x = np.r_[fpr[:stop], max_fpr]
+    y = np.r_[tpr[:stop], tpr_cut]
+    area = float(np.sum(np.diff(x) * (y[1:] + y[:-1]) / 2))
+    min_area, max_area = 0.5 * max_fpr**2, max_fpr
+    return 0.5 * (1 + (area - min_area) / (max_area - min_area))
+
+
 def roc_points(y_true: Any, y_score: Any, pos_label: Any = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """ROC curve at every distinct threshold: ``(fpr, tpr, thresholds)``, each shape (m,)."""
     pos, s = binary_inputs(y_true, y_score, pos_label)

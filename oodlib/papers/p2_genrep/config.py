@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from ...config import RunConfig, at_least, entries, in_open_closed, one_of
+from ...config import RunConfig, at_least, entries, in_open_closed, names, one_of
 from ...params import ParameterError
 from ...synthetic.machines import MACHINE_TYPES
 
@@ -13,19 +14,66 @@ SOURCES_2023 = ("synthetic", "dcase2023t2_dev_mini", "dcase2023t2_dev", "dcase20
 SOURCES_2020 = ("synthetic", "dcase2020t2_dev")
 
 LOWSHOT_SOURCES = (*SOURCES_2020, "none")
+LOWSHOT_PROTOCOLS = ("pooled", "per_id")
+POOLING_NAMES = ("temporal", "spatial", "spectral")
+#: the synthetic machine types ``machines=[]`` stands for on synthetic data
+SYNTHETIC_DEFAULT = ("fan", "pump", "gearbox", "valve")
 MAX_LAYERS = 48
+EFFICIENTAT_LAYERS = 17  # stages of oodlib.models.efficientat (stem, 15 blocks, last conv)
 POS_CONV_GROUPS = 16  # BEATs' positional convolution groups: the width must be a multiple of them
 
 
+NAMED = ("efficientat_mn04", "beats_random")
+PREFIXED = ("efficientat", "beats")
+#: the paper's fixed layer (5 of BEATs' 12; 4 for the fine-tuned model) as a share of the depth, used
+#: for extractors the paper did not study (EfficientAT: round(17 * 5 / 12) = 7)
+PAPER_LAYER_SHARE = 5 / 12
+
+
+def spec_problem(spec: object) -> str | None:
+    """Why ``spec`` names no extractor (None when it does); checks the form, not the file."""
+    if not isinstance(spec, str) or not spec:
+        return "a non-empty string"
+    if spec in NAMED:
+        return None
+    kind, sep, path = spec.partition(":")
+    if sep and kind in PREFIXED and path.strip():
+        return None
+    return f"one of {list(NAMED)} or '<kind>:<path>' with kind in {list(PREFIXED)}"
+
+
+def spec_path(spec: str) -> Path | None:
+    """The weights file a ``kind:<path>`` spec names (None for a named extractor)."""
+    kind, sep, path = spec.partition(":")
+    return Path(path).expanduser() if sep and kind in PREFIXED else None
+
+
 def _machines(name: str, values: list, synthetic: bool) -> None:
-    """Synthetic data: a non-empty list of distinct machine types; real data: distinct folder names."""
+    """Distinct names; on synthetic data each a synthetic machine type ([] = every machine: the
+    folders found on real data, :data:`SYNTHETIC_DEFAULT` on synthetic data)."""
     if len(set(values)) != len(values):
         raise ParameterError(f"parameter {name!r} must not repeat a machine, got {values!r}")
     if synthetic:
         bad = [m for m in values if m not in MACHINE_TYPES]
-        if not values or bad:
+        if bad:
             raise ParameterError(f"parameter {name!r} must list synthetic machine types from {list(MACHINE_TYPES)} "
-                                 f"for synthetic data ([] = all applies to real folders only), got {values!r}")
+                                 f"for synthetic data ([] = {list(SYNTHETIC_DEFAULT)}), got {values!r}")
+
+
+def _extractors(values: list) -> None:
+    """A non-empty list of distinct extractor specs (:mod:`.extractors`); a named weights file must exist."""
+    if not isinstance(values, list) or not values:
+        raise ParameterError(f"parameter 'extractors' must list at least one extractor, e.g. "
+                             f"['efficientat_mn04', 'beats_random'], got {values!r}")
+    if len(set(values)) != len(values):
+        raise ParameterError(f"parameter 'extractors' must not repeat an entry, got {values!r}")
+    for i, spec in enumerate(values):
+        problem = spec_problem(spec)
+        if problem:
+            raise ParameterError(f"parameter 'extractors[{i}]' must be {problem}, got {spec!r}")
+        path = spec_path(spec)
+        if path is not None and not path.is_file():
+            raise ParameterError(f"parameter 'extractors[{i}]': weights file {path} does not exist")
 
 
 def extractor_width_problem(width: int) -> str | None:
@@ -42,20 +90,22 @@ class P2Config(RunConfig):
     """Parameters of ``notebooks/p2_genrep.ipynb`` (see its parameters cell)."""
 
     lowshot_data: str = "synthetic"  # "synthetic" or "dcase2020t2_dev" (Tables 3-4); "none" skips them
-    ground_truth_dir: str | None = None  # DCASE2023 evaluator's ground truth (eval set labels)
-    machines: list[str] = field(default_factory=lambda: ["fan", "pump", "gearbox", "valve"])  # [] = all real folders
+    ground_truth_dir: str | None = None  # the evaluator's ground_truth_data/ + ground_truth_domain/; None = the eval set's folder
+    machines: list[str] = field(default_factory=list)  # [] = every machine (real folders found / SYNTHETIC_DEFAULT)
     n_source: int = 100  # synthetic source-domain training clips per machine
     n_target: int = 10  # synthetic target-domain training clips per machine (0 = none: no MemMixup)
     n_test: int = 25  # synthetic test clips per domain and label
     anomaly_db: float = -12.0  # synthetic anomaly level relative to the machine sound
     clip_seconds: float = 4.0  # every clip is cropped or zero-padded to this length
-    checkpoint: str | None = None  # an official BEATs checkpoint; None = random-weight BEATs
+    extractors: list[str] = field(default_factory=lambda: ["efficientat_mn04", "beats_random"])  # first = primary
     extractor_width: int = 192  # random-weight BEATs: channels per token
     extractor_layers: int = 12  # random-weight BEATs: transformer blocks
-    fixed_layer: int = 5  # the fixed-layer result
+    fixed_layer: int | None = None  # the fixed-layer result; None = each extractor's own (BEATs 5, ft 4, else 5/12 of depth)
+    poolings: list[str] = field(default_factory=lambda: list(POOLING_NAMES))  # temporal is required (every table)
     mix_ks: list[int] = field(default_factory=lambda: [10, 50, 100])  # MemMixup Ks
     lam: float = 0.9  # MemMixup weight of the target feature
-    lowshot_machines: list[str] = field(default_factory=lambda: ["fan", "pump", "gearbox", "valve"])
+    lowshot_machines: list[str] = field(default_factory=list)  # [] = every machine
+    lowshot_protocol: str = "pooled"  # "pooled": all IDs of a machine together (reference code); "per_id"
     lowshot_sections: int = 3  # synthetic DCASE2020-style sections per machine type
     lowshot_train: int = 70  # synthetic training clips per section
     lowshot_test: int = 20  # synthetic test clips per section and label
@@ -74,15 +124,21 @@ class P2Config(RunConfig):
         at_least("n_test", self.n_test, 1, 100_000)
         at_least("anomaly_db", self.anomaly_db, -80.0, 40.0)
         at_least("clip_seconds", self.clip_seconds, 0.5, 60.0)
+        _extractors(self.extractors)
         at_least("extractor_layers", self.extractor_layers, 1, MAX_LAYERS)
         at_least("extractor_width", self.extractor_width, POS_CONV_GROUPS, 4096)
-        if not self.checkpoint:  # a checkpoint brings its own width and depth (checked when it loads)
+        if "beats_random" in self.extractors:  # checkpoints bring their own width and depth (checked when they load)
             problem = extractor_width_problem(self.extractor_width)
             if problem:
                 raise ParameterError(f"parameter 'extractor_width' must be {problem}; got {self.extractor_width}")
-            at_least("fixed_layer", self.fixed_layer, 1, self.extractor_layers)
-        else:
-            at_least("fixed_layer", self.fixed_layer, 1, MAX_LAYERS)
+        if self.fixed_layer is not None:  # a checkpoint's depth is checked when it loads
+            depths = [self.extractor_layers if s == "beats_random" else EFFICIENTAT_LAYERS
+                      for s in self.extractors if s == "beats_random" or s.startswith("efficientat")]
+            at_least("fixed_layer", self.fixed_layer, 1, min(depths, default=MAX_LAYERS))
+        names("poolings", self.poolings, POOLING_NAMES)
+        if "temporal" not in self.poolings:
+            raise ParameterError(f"parameter 'poolings' must include 'temporal' (Tables 1, 2 and 4 use it), got {self.poolings!r}")
+        one_of("lowshot_protocol", self.lowshot_protocol, LOWSHOT_PROTOCOLS)
         entries("mix_ks", self.mix_ks, 1, 100_000)
         if self.data == "synthetic" and max(self.mix_ks) > self.n_source:
             raise ParameterError(f"parameter 'mix_ks' must lie in [1, n_source={self.n_source}] (MemMixup mixes "
@@ -100,4 +156,15 @@ class P2Config(RunConfig):
         at_least("batch_size", self.batch_size, 1, 10_000)
 
 
-__all__ = ["LOWSHOT_SOURCES", "P2Config", "extractor_width_problem"]
+    @property
+    def machine_list(self) -> list[str]:
+        """``machines`` with ``[]`` resolved on synthetic data ([] stays "all folders" on real data)."""
+        return list(self.machines) or (list(SYNTHETIC_DEFAULT) if self.data == "synthetic" else [])
+
+    @property
+    def lowshot_machine_list(self) -> list[str]:
+        """``lowshot_machines`` with ``[]`` resolved on synthetic data."""
+        return list(self.lowshot_machines) or (list(SYNTHETIC_DEFAULT) if self.lowshot_data == "synthetic" else [])
+
+
+__all__ = ["LOWSHOT_PROTOCOLS", "LOWSHOT_SOURCES", "P2Config", "SYNTHETIC_DEFAULT", "extractor_width_problem"]

@@ -10,8 +10,8 @@ know where the clips came from.
 * ``"dcase2023t2_dev_mini"`` - the 28 real clips in the shared data folder (smoke tests only);
 * ``"dcase2023t2_dev"``, ``"dcase2023t2_eval"``, ``"dcase2020t2_dev"`` - the full sets in their
   official layouts (see ``data_manifests/``). The eval set's test names hide labels and domains:
-  pass the DCASE evaluator's ``ground_truth_dir`` (``ground_truth_data/`` and
-  ``ground_truth_domain/``) to score it.
+  the DCASE evaluator's ``ground_truth_data/`` and ``ground_truth_domain/`` folders, in the
+  dataset folder or in ``ground_truth_dir``, supply them.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from ...data.dcase import load_dcase
 from ...data.paths import dataset_dir
 from ...seeding import child_seed
 from ...synthetic.machines import MACHINE_TYPES, write_machine_dataset
-from .config import SOURCES_2023, SOURCES_2020
+from .config import SOURCES_2020, SOURCES_2023, P2Config
 
 
 
@@ -47,6 +47,10 @@ class ClipTable:
         return c.groupby(["machine", "split", "domain", "label"]).size().unstack(["split", "domain", "label"], fill_value=0)
 
 
+#: the DCASE2023 evaluator's ground-truth folders (labels; domains) for the eval set's test clips
+GROUND_TRUTH_DIRS = ("ground_truth_data", "ground_truth_domain")
+
+
 def attach_ground_truth(clips: pd.DataFrame, ground_truth_dir: str | Path) -> pd.DataFrame:
     """Fill the hidden labels and domains of DCASE2023 eval test clips from the evaluator's files
     ``ground_truth_data/ground_truth_<machine>_section_<ss>_test.csv`` (file, 0/1 anomaly) and
@@ -55,7 +59,7 @@ def attach_ground_truth(clips: pd.DataFrame, ground_truth_dir: str | Path) -> pd
     clips = clips.copy()
     for (machine, section), idx in clips[clips["label"].isna()].groupby(["machine", "section"]).groups.items():
         stem = f"ground_truth_{machine}_section_{section}_test.csv"
-        files = {k: root / k / stem for k in ("ground_truth_data", "ground_truth_domain")}
+        files = {k: root / k / stem for k in GROUND_TRUTH_DIRS}
         for f in files.values():
             if not f.is_file():
                 raise FileNotFoundError(f"ground truth file {f} is missing (needed for {machine} section {section})")
@@ -94,12 +98,15 @@ def load_domain_shift(source: str, data_dir: str | None, work_dir: str | Path, s
                 f"target training clips, {4 * n_test} test clips of {duration:g} s; anomalies at {anomaly_db:g} dB; seed {seed}). "
                 "Not the paper's data: these numbers are not the paper's numbers.")
     else:
-        clips = load_dcase(dataset_dir(source, data_dir), machines or None)
+        root = dataset_dir(source, data_dir)
+        clips = load_dcase(root, machines or None)
         if clips["label"].isna().any():
-            if not ground_truth_dir:
-                raise ValueError(f"{source}: test clips carry no labels in their names; pass ground_truth_dir "
-                                 "(the DCASE2023 evaluator's ground_truth_data/ and ground_truth_domain/ folders)")
-            clips = attach_ground_truth(clips, ground_truth_dir)
+            beside = all((root / k).is_dir() for k in GROUND_TRUTH_DIRS)
+            if not ground_truth_dir and not beside:
+                raise ValueError(f"{source}: test clips carry no labels in their names; put the DCASE2023 evaluator's "
+                                 f"{' and '.join(f'{k}/' for k in GROUND_TRUTH_DIRS)} folders in {root} or pass "
+                                 "ground_truth_dir (the folder that holds them)")
+            clips = attach_ground_truth(clips, ground_truth_dir or root)
         note = f"real DCASE2023 Task 2 clips from {source} ({len(clips)} clips, {clips['machine'].nunique()} machine types)"
         if source == "dcase2023t2_dev_mini":
             note += "; 2 training and 2 test clips per machine: a smoke test, far too few clips for meaningful scores"
@@ -135,3 +142,34 @@ def draw_shots(train: pd.DataFrame, shots: int | str, seed: int) -> pd.DataFrame
         return train
     idx = np.sort(np.random.default_rng(seed).choice(n, size=count, replace=False))
     return train.iloc[idx]
+
+
+@dataclass
+class P2Data:
+    """Both benchmarks of a run: domain shift (Tables 1-3, Fig. 1) and low-shot (Table 4; None when skipped)."""
+
+    bench: ClipTable
+    low: ClipTable | None
+
+    @property
+    def note(self) -> str:
+        return self.bench.note + ("" if self.low is None else f" Low-shot benchmark: {self.low.note}")
+
+    def summary(self) -> pd.DataFrame:
+        """The domain-shift benchmark's clip counts (the low-shot one's: ``low.summary()``)."""
+        return self.bench.summary()
+
+
+def load(cfg: P2Config, work_dir: str | Path) -> P2Data:
+    """Both benchmarks of a run (the low-shot one None when ``lowshot_data="none"``).
+
+    Synthetic clips are written under ``work_dir``; ``machines=[]`` means every machine found on
+    real data and :data:`.config.SYNTHETIC_DEFAULT` on synthetic data.
+    """
+    bench = load_domain_shift(cfg.data, cfg.data_dir, work_dir, cfg.seed, cfg.machine_list, cfg.n_source, cfg.n_target,
+                              cfg.n_test, cfg.clip_seconds, cfg.ground_truth_dir, cfg.anomaly_db)
+    if cfg.lowshot_data == "none":
+        return P2Data(bench, None)
+    low = load_low_shot(cfg.lowshot_data, cfg.data_dir, work_dir, cfg.seed, cfg.lowshot_machine_list, cfg.lowshot_sections,
+                        cfg.lowshot_train, cfg.lowshot_test, cfg.clip_seconds, cfg.anomaly_db)
+    return P2Data(bench, low)

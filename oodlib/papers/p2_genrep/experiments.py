@@ -62,7 +62,8 @@ def evaluate_variants(
     """Metrics of every variant at every layer for one machine.
 
     Args:
-        embeddings: ``{pooling: (n_layers, n_clips, dim)}`` with rows aligned to ``clips``.
+        embeddings: ``{pooling: [one (n_clips, dim) array per layer]}`` with rows aligned to ``clips``
+            (:func:`.features.extract_embeddings`; memory maps are read one layer at a time).
         clips: this machine's clips (``split``, ``domain``, ``is_anomaly``, ``path``).
         keep_scores: (variant, layer) pairs whose test scores and decisions to return.
 
@@ -84,12 +85,13 @@ def evaluate_variants(
         if v.mix_ks and not has_target:
             continue  # no target training clips (e.g. the mini set): MemMixup is undefined
         emb = embeddings[v.pooling]
-        for layer in range(1, emb.shape[0] + 1):
+        for layer in range(1, len(emb) + 1):
             row = {"machine": machine, "layer": layer, "pooling": v.pooling, "mix_ks": v.mix_ks or 0,
                    "normalization": v.normalization, "note": ""}
             try:
-                det = GenRep(v.mix_ks, lam, v.normalization).fit(emb[layer - 1][train], banks)
-                s = det.score(emb[layer - 1][test])
+                x = emb[layer - 1]
+                det = GenRep(v.mix_ks, lam, v.normalization).fit(np.asarray(x[train]), banks)
+                s = det.score(np.asarray(x[test]))
             except ValueError as err:  # e.g. DN statistics of a 2-clip bank have no spread: report, do not drop
                 rows.append({**row, **dict.fromkeys(METRICS, np.nan), "note": str(err)})
                 continue
@@ -103,45 +105,66 @@ def evaluate_variants(
 
 def low_shot(
     machine: str,
-    embeddings: np.ndarray,
+    embeddings: Sequence[np.ndarray],
     clips: pd.DataFrame,
     shots: Sequence[int | str],
     seeds: Sequence[int],
     pooling: str = "temporal",
     settings: Sequence[str] = ("label-free", "label"),
-) -> pd.DataFrame:
+    protocol: str = "pooled",
+    keep_layer: int | None = None,
+) -> tuple[pd.DataFrame, dict[tuple[str, int, str], np.ndarray]]:
     """Table 4 rows for one machine: every shot setting x seed x layer x {label-free, label}.
 
-    ``embeddings``: (n_layers, n_clips, dim) pooled as ``pooling``, rows aligned to ``clips``.
-    Label-free: one bank of all drawn clips, raw distance. Label: one bank per section present
-    in the draw, transductive DN, minimum over sections (the reference code's DCASE2020 script).
-    "full" is drawn once (it is the whole set).
+    ``embeddings``: one (n_clips, dim) array per layer, pooled as ``pooling``, rows aligned to
+    ``clips``. Label-free: one bank of all drawn clips, raw distance. Label: one bank per section
+    present in the draw, transductive DN, minimum over sections (the reference code's DCASE2020
+    script). "full" is drawn once (it is the whole set).
+
+    ``protocol``: ``"pooled"`` scores all test clips of the machine together, as the GenRep
+    reference code does; ``"per_id"`` computes AUC and pAUC per section (machine ID) and averages
+    them over the machine's sections, as the DCASE2020 baselines in Table 4 are reported.
+
+    Returns the rows and, for ``keep_layer``, the test scores ``{(shots, seed, setting): (n_test,)}``.
     """
     unknown = set(settings) - {"label-free", "label"}
     if unknown:
         raise ValueError(f"low-shot settings must be 'label-free' or 'label', got {sorted(unknown)}")
+    if protocol not in ("pooled", "per_id"):
+        raise ValueError(f"low-shot protocol must be 'pooled' or 'per_id', got {protocol!r}")
     train_all = clips[clips["split"] == "train"]
     test = (clips["split"] == "test").to_numpy()
     y = clips.loc[test, "is_anomaly"].astype(bool).to_numpy()
-    dom = np.full(int(test.sum()), "source")
+    ids = clips.loc[test, "section"].astype(str).to_numpy() if protocol == "per_id" else np.full(int(test.sum()), "all")
     pos = {idx: i for i, idx in enumerate(clips.index)}
-    rows = []
+    rows, kept = [], {}
     for shot in shots:
         for seed in (seeds[:1] if shot == "full" else seeds):
             drawn = draw_shots(train_all, shot, seed)
             rows_idx = np.array([pos[i] for i in drawn.index])
             sections = drawn["section"].to_numpy()
-            for layer in range(1, embeddings.shape[0] + 1):
-                x_train, x_test = embeddings[layer - 1][rows_idx], embeddings[layer - 1][test]
+            for layer, emb in enumerate(embeddings, start=1):
+                x_train, x_test = np.asarray(emb[rows_idx]), np.asarray(emb[test])
                 for setting in settings:
                     det = (GenRep(normalization="none").fit(x_train, np.full(len(x_train), "all")) if setting == "label-free"
                            else GenRep(normalization="transductive").fit(x_train, sections))
-                    m = machine_metrics(y, det.score(x_test), dom)
+                    s = det.score(x_test)
+                    m = _per_id_metrics(y, s, ids)
                     rows.append({"machine": machine, "pooling": pooling, "shots": str(shot), "seed": seed, "layer": layer,
                                  "setting": setting, "n_train": len(drawn), "auc": m["auc"], "pauc": m["pauc"]})
+                    if layer == keep_layer:
+                        kept[(str(shot), seed, setting)] = s
     out = pd.DataFrame(rows)
     out["oc"] = (out["auc"] + out["pauc"]) / 2
-    return out
+    return out, kept
+
+
+def _per_id_metrics(y: np.ndarray, scores: np.ndarray, ids: np.ndarray) -> dict[str, float]:
+    """AUC and pAUC averaged over the groups in ``ids`` (one group: the pooled metrics)."""
+    dom = np.full(len(y), "source")
+    per = [machine_metrics(y[ids == g], scores[ids == g], dom[ids == g]) for g in np.unique(ids)]
+    return {k: float(np.nanmean([m[k] for m in per])) if any(np.isfinite(m[k]) for m in per) else np.nan
+            for k in ("auc", "pauc")}
 
 
 def export_submission(

@@ -1,17 +1,22 @@
-"""Per-layer clip embeddings: a BEATs extractor, three poolings, batched extraction from WAV files.
+"""Per-layer clip embeddings: three poolings, batched and streamed extraction from audio files.
 
-Pooling of one layer's token grid (T' time patches x F' frequency patches x C channels):
+Pooling of one layer's grid (T' time steps x F' frequency bins x C channels; for BEATs the token
+grid, for a CNN the feature map):
 
-* ``temporal`` - mean over time, keep the frequency patches: F' x C (GenRep's choice; 8 x 768 =
+* ``temporal`` - mean over time, keep the frequency axis: F' x C (GenRep's choice; 8 x 768 =
   6144-d for BEATs);
 * ``spatial`` - mean over time and frequency: C (768-d, BEATs' own clip embedding);
-* ``spectral`` - mean over frequency, keep the time patches: T' x C (62 x 768 = 47,616-d for 10 s).
+* ``spectral`` - mean over frequency, keep the time axis: T' x C (62 x 768 = 47,616-d for 10 s).
 
-The offline default extractor (:func:`build_extractor` with no checkpoint) is the BEATs
-architecture itself, smaller and with its official random initialisation fixed by the seed: a
-training-free extractor that never sees any audio, let alone the test clips, and that yields the
-same per-layer grids, so every pooling and the layer sweep apply unchanged. A BEATs checkpoint
-replaces it with the real model (``checkpoint=...``).
+:func:`extract_embeddings` pools each batch as it comes out of the extractor and keeps only the
+pooled vectors of the poolings asked for; with ``store`` they go straight into memory-mapped
+``.npy`` files, so the RAM a machine needs is one layer's vectors at a time, not all layers'
+(spectral pooling of 12 BEATs layers is 2.3 MB per 10 s clip: ~9 GB for a 4,000-clip DCASE2020
+machine, which :func:`memory_per_1000_clips` states before extraction starts).
+
+The random-weight BEATs (:func:`small_beats_config`) is BEATs base narrower, with its official
+random initialisation fixed by the seed: a training-free control that never heard any audio.
+Extractors are built in :mod:`.extractors`.
 """
 
 from __future__ import annotations
@@ -19,14 +24,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from ...data.audio import read_audio
-from ...device import resolve_device
 from ...models.beats import BEATS_BASE, BEATs, BEATsConfig, fbank_frames
 from ...progress import progress
+
+if TYPE_CHECKING:
+    from .extractors import Extractor
 
 POOLINGS = ("temporal", "spatial", "spectral")
 SAMPLE_RATE = 16000
@@ -45,9 +53,9 @@ def pool(grid: torch.Tensor, how: str) -> torch.Tensor:
     raise ValueError(f"pooling must be one of {POOLINGS}, got {how!r}")
 
 
-def clip_samples(duration: float) -> int:
-    """Samples of a clip cropped or padded to ``duration`` seconds at 16 kHz."""
-    return int(round(duration * SAMPLE_RATE))
+def clip_samples(duration: float, sample_rate: int = SAMPLE_RATE) -> int:
+    """Samples of a clip cropped or padded to ``duration`` seconds at ``sample_rate`` Hz (BEATs: 16 kHz)."""
+    return int(round(duration * sample_rate))
 
 
 def token_grid(model: BEATs, duration: float) -> tuple[int, int]:
@@ -74,49 +82,74 @@ def small_beats_config(width: int = 192, layers: int = 12, heads: int | None = N
                                encoder_attention_heads=heads, encoder_layers=layers)
 
 
-def build_extractor(checkpoint: str | None = None, width: int = 192, layers: int = 12, seed: int = 0,
-                    device: str = "auto") -> tuple[BEATs, str]:
-    """The feature extractor and a one-line description of it.
+def layer_dims(extractor: "Extractor", duration: float) -> list[dict[str, int]]:
+    """Per layer, the embedding size of each pooling for ``duration``-second clips."""
+    return [{"temporal": f * c, "spatial": c, "spectral": t * c} for t, f, c in extractor.grid_shapes(duration)]
 
-    With ``checkpoint`` (an official BEATs ``.pt``): that model, loaded strictly. Without: a
-    random-initialised BEATs of the given width and depth (training-free; see module docstring).
-    """
-    if checkpoint:
-        model = BEATs.from_checkpoint(checkpoint)
-        kind = "fine-tuned" if model.cfg.finetuned_model else "pre-trained"
-        note = f"BEATs checkpoint {Path(checkpoint).name} ({kind}, {model.cfg.encoder_layers} layers x {model.cfg.encoder_embed_dim})"
-    else:
-        model = BEATs(small_beats_config(width, layers), seed=seed)
-        note = (f"random-weight BEATs ({layers} layers x {width}, official initialisation with seed {seed}; "
-                "training-free, no pre-training)")
-    return model.to(resolve_device(device)).eval(), note
+
+def memory_per_1000_clips(extractor: "Extractor", duration: float, poolings: Sequence[str] = POOLINGS) -> dict[str, float]:
+    """MB of float32 embeddings per 1,000 clips: ``all layers`` (what extraction writes, to RAM or
+    to ``store``) and ``one layer`` (the largest single layer and pooling: what scoring holds in RAM
+    at a time when the embeddings are stored on disk)."""
+    dims = layer_dims(extractor, duration)
+    per_layer = [sum(d[p] for p in poolings) for d in dims]
+    largest = max(d[p] for d in dims for p in poolings)
+    return {"all layers": 4 * 1000 * sum(per_layer) / 2**20, "one layer": 4 * 1000 * largest / 2**20}
 
 
 def extract_embeddings(
-    model: BEATs,
+    extractor: "Extractor",
     paths: Sequence[str | Path],
     duration: float,
     poolings: Sequence[str] = POOLINGS,
     batch_size: int = 16,
     desc: str = "extract",
-) -> dict[str, np.ndarray]:
+    store: str | Path | None = None,
+) -> dict[str, list[np.ndarray]]:
     """Pooled embeddings of every layer for the clips in ``paths``.
 
-    Each clip is read at 16 kHz and cropped or zero-padded to ``duration`` seconds (the reference
-    code uses 10 s). Returns ``{pooling: float32 array (n_layers, n_clips, dim)}``.
+    Each clip is read at the extractor's sample rate and cropped or zero-padded to ``duration``
+    seconds (the reference code uses 10 s). Each batch is pooled at once; the grids are dropped.
+
+    Args:
+        store: a folder for memory-mapped ``<pooling>_layer<l>.npy`` files (created; existing files
+            of the same names are overwritten). None keeps the arrays in RAM.
+
+    Returns:
+        ``{pooling: [layer 1, layer 2, ...]}``, each a float32 array (n_clips, dim of that layer)
+        (read-only memory maps when ``store`` is given).
     """
     for how in poolings:
         if how not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {how!r}")
     if not paths:
         raise ValueError("no clips to extract")
-    n = clip_samples(duration)
-    out: dict[str, list[np.ndarray]] = {how: [] for how in poolings}
-    device = next(model.parameters()).device
+    n = clip_samples(duration, extractor.sample_rate)
+    dims = layer_dims(extractor, duration)
+    out = {how: [_allocate((len(paths), d[how]), store, f"{how}_layer{i + 1}") for i, d in enumerate(dims)]
+           for how in poolings}
+    device = next(extractor.model.parameters()).device
     starts = range(0, len(paths), batch_size)
     for start in progress(starts, desc=desc, total=len(starts)):
-        wav = np.stack([read_audio(p, SAMPLE_RATE, n) for p in paths[start : start + batch_size]])
-        grids = model.layer_grids(torch.from_numpy(wav).to(device))
+        batch = paths[start : start + batch_size]
+        wav = np.stack([read_audio(p, extractor.sample_rate, n) for p in batch])
+        with torch.no_grad():
+            grids = extractor.layer_grids(torch.from_numpy(wav).to(device))
         for how in poolings:
-            out[how].append(torch.stack([pool(g, how) for g in grids]).float().cpu().numpy())
-    return {how: np.concatenate(chunks, axis=1) for how, chunks in out.items()}
+            for layer, g in enumerate(grids):
+                out[how][layer][start : start + len(batch)] = pool(g, how).float().cpu().numpy()
+    if store is not None:
+        for arrays in out.values():
+            for a in arrays:
+                a.flush()
+        return {how: [np.load(a.filename, mmap_mode="r") for a in arrays] for how, arrays in out.items()}
+    return out
+
+
+def _allocate(shape: tuple[int, int], store: str | Path | None, name: str) -> np.ndarray:
+    """A float32 array of ``shape``: in RAM, or a writable ``.npy`` memory map in ``store``."""
+    if store is None:
+        return np.empty(shape, dtype=np.float32)
+    folder = Path(store)
+    folder.mkdir(parents=True, exist_ok=True)
+    return np.lib.format.open_memmap(folder / f"{name}.npy", mode="w+", dtype=np.float32, shape=shape)

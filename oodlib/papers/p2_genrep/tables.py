@@ -7,12 +7,22 @@ reports; ``"fixed"``: one layer for every machine) and ``fixed_layer``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from ...tables import paper_table
 from .evaluate import choose_layers, official_score, summarize
+
+if TYPE_CHECKING:
+    from .run import P2Result
+
+HOWS = ("fixed", "oracle")
+#: column-group labels of the two layer choices, the honest one first
+HOW_LABELS = {"fixed": "fixed layer", "oracle": "oracle layer (chosen on the test set)"}
 
 
 def variant_rows(results: pd.DataFrame, pooling: str = "temporal", mix_ks: int = 0,
@@ -126,3 +136,126 @@ def layer_curve(results: pd.DataFrame, variants: dict[str, tuple[int, str]]) -> 
     df = pd.DataFrame(out)
     df.index.name = "layer"
     return df
+
+
+def table2_models(runs: Sequence[tuple[str, pd.DataFrame, int]], ks: int, how: str) -> pd.DataFrame:
+    """Table 2 for several extractors: rows ``<extractor> / <DN> / <MemMixup>``.
+
+    ``runs``: (extractor name, its results, its fixed layer) per extractor, in the run's order.
+    """
+    parts = []
+    for name, results, fixed_layer in runs:
+        t = table2(results, ks, how, fixed_layer)
+        parts.append(t.rename(index=lambda r, n=name: f"{n} / {r}"))
+    out = pd.concat(parts)
+    out.index.name = "extractor / DN / MemMixup"
+    return out
+
+
+def layer_curves(runs: Sequence[tuple[str, pd.DataFrame, int]], ks: int = 0, normalization: str = "transductive") -> pd.DataFrame:
+    """Figure 1 across extractors: official score (percent) per layer of one temporal variant,
+    one column per extractor (NaN beyond an extractor's depth)."""
+    curves = {name: layer_curve(results, {name: (ks, normalization)})[name] for name, results, _ in runs}
+    df = pd.DataFrame(curves)
+    df.index.name = "layer"
+    return df
+
+
+def both(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The fixed-layer and oracle-layer versions of one table side by side (column groups)."""
+    return pd.concat({HOW_LABELS[h]: tables[h] for h in HOWS if h in tables}, axis=1)
+
+
+def extractor_table(result: "P2Result") -> pd.DataFrame:
+    """One row per extractor: weights, input rate, depth, fixed layer, embedding size, memory per
+    1,000 clips (all layers as written to disk; the largest layer as held in RAM), extraction speed."""
+    rows = {r.name: {
+        "weights": r.extractor.weights, "sample rate (Hz)": r.extractor.sample_rate, "layers": r.extractor.n_layers,
+        "fixed layer": r.fixed_layer, "temporal dim (fixed layer)": r.dims[r.fixed_layer - 1]["temporal"],
+        "MB per 1,000 clips (all layers, written to disk)": round(r.memory_mb["all layers"], 1),
+        "MB per 1,000 clips (one layer, held in RAM)": round(r.memory_mb["one layer"], 1),
+        "ms per clip (extract)": round(1000 * r.timing["extract s"].sum() / r.timing["clips"].sum(), 1),
+    } for r in result.runs}
+    out = pd.DataFrame(rows).T
+    out.index.name = "extractor"
+    return out
+
+
+@dataclass
+class P2Tables:
+    """Every table of a P2 run, each for both layer choices (``{"fixed": ..., "oracle": ...}``).
+
+    Tables 1, 3 and 4 are the primary extractor's; Table 2 is the primary's (``table2``) and every
+    extractor's (``table2_models``); ``figure1`` has every extractor's DN curve, ``figure1_primary``
+    the primary's curves with and without DN. ``missing`` says why a table could not be built.
+    """
+
+    extractors: pd.DataFrame
+    figure1: pd.DataFrame
+    figure1_primary: pd.DataFrame
+    table1: dict[str, pd.DataFrame] = field(default_factory=dict)
+    table1_official: dict[str, dict[int, float]] = field(default_factory=dict)
+    table2: dict[str, pd.DataFrame] = field(default_factory=dict)
+    table2_models: dict[str, pd.DataFrame] = field(default_factory=dict)
+    table3: dict[str, pd.DataFrame] = field(default_factory=dict)
+    table4: dict[str, pd.DataFrame] = field(default_factory=dict)
+    missing: dict[str, str] = field(default_factory=dict)
+
+    def official_table(self, primary: str) -> pd.DataFrame:
+        """Table 1's last row: the paper's systems and ours (each Ks, each layer choice)."""
+        out = paper_table("p2", "table1_official")
+        for how, off in self.table1_official.items():
+            for ks, v in off.items():
+                out.loc[f"ours ({primary}, {how} layer): GenRep-{ks}", "official score"] = v
+        return out
+
+    def oracle_gap(self, ks: int) -> float:
+        """Official score at the oracle layer minus at the fixed layer (Table 1, MemMixup ``ks``)."""
+        if set(HOWS) <= set(self.table1_official):
+            return self.table1_official["oracle"][ks] - self.table1_official["fixed"][ks]
+        return float("nan")
+
+    def record_tables(self) -> dict[str, pd.DataFrame]:
+        """``{record table name: table}`` for :meth:`oodlib.records.RunRecord.add_tables`."""
+        out = {"extractors": self.extractors.drop(columns="weights"),
+               "figure1_official": self.figure1.rename(index=lambda l: f"layer {l}")}
+        for name in ("table2", "table2_models", "table3", "table4"):
+            for how, tab in getattr(self, name).items():
+                out[f"{name}_{how}"] = tab.drop(columns="dim (ours)") if name == "table3" else tab
+        return out
+
+    def record_metrics(self) -> dict[str, dict[str, float]]:
+        """Table 1's official scores and the oracle-minus-fixed gap, for the record's metrics."""
+        out = {"table1_official": {f"{how} Ks={k}": v for how, off in self.table1_official.items()
+                                   for k, v in off.items() if np.isfinite(v)}}
+        gaps = {k: self.oracle_gap(k) for k in next(iter(self.table1_official.values()), {})}
+        out["layer_choice"] = {f"oracle_minus_fixed_official Ks={k}": v for k, v in gaps.items() if np.isfinite(v)}
+        return out
+
+
+def _each(build: Callable[[str], pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    return {how: build(how) for how in HOWS}
+
+
+def build(result: "P2Result") -> P2Tables:
+    """All of a run's tables (see :class:`P2Tables`)."""
+    prim, ks = result.primary, result.ks_main
+    runs = [(r.name, r.results, r.fixed_layer) for r in result.runs]
+    curve = layer_curve(prim.results, {"DN (transductive)": (0, "transductive"), "DN (inductive)": (0, "inductive"),
+                                       "no DN": (0, "none")})
+    t = P2Tables(extractor_table(result), layer_curves(runs), curve)
+    try:
+        built = _each(lambda how: table1(prim.results, result.cfg.mix_ks, how, prim.fixed_layer))
+        t.table1 = {how: b[0] for how, b in built.items()}
+        t.table1_official = {how: b[1] for how, b in built.items()}
+    except ValueError as err:  # no target clips: MemMixup (every Table 1 column) was not run
+        t.missing["table1"] = str(err)
+    t.table2 = _each(lambda how: table2(prim.results, ks, how, prim.fixed_layer))
+    t.table2_models = _each(lambda how: table2_models(runs, ks, how))
+    dims = prim.dims[prim.fixed_layer - 1]
+    t.table3 = _each(lambda how: table3(prim.results, prim.low, how, prim.fixed_layer, dims))
+    if prim.low is not None:
+        t.table4 = _each(lambda how: table4(prim.low, how, prim.fixed_layer))
+    else:
+        t.missing["table4"] = "the low-shot benchmark was not run (lowshot_data='none')"
+    return t

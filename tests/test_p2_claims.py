@@ -16,7 +16,7 @@ from oodlib.papers.p2_genrep.config import P2Config
 
 p2c = importlib.import_module("oodlib.papers.p2_genrep.claims")  # the module (the package exports the function)
 CLAIMS = {c.id: c for c in p2c.claims(P2Config())}
-DOMAIN_SETS = ("domain_shift", "pretrained_vs_random", "beats_pt_ft")
+DOMAIN_SETS = ("domain_shift", "memmixup", "pretrained_vs_random", "beats_pt_ft", "ks_sweep")
 COMPARES = [cid for cid, c in CLAIMS.items() if isinstance(c.effect, Compare) and c.evidence in DOMAIN_SETS]
 
 
@@ -124,7 +124,8 @@ def test_200_shots_claim_each_way():
 def test_claims_without_their_evidence_are_not_run():
     ev = {"domain_shift": _domain({"DN": 1.0, "no DN": 0.0, "spatial": 0.0, "spectral": 0.0})}
     for cid in ("p2/finetuned_beats_pretrained", "p2/middle_layers_best", "p2/beats_best_outlier_exposure_system",
-                "p2/200_shots_match_autoencoder", "p2/pretraining_helps"):
+                "p2/200_shots_match_autoencoder", "p2/pretraining_helps", "p2/largest_ks_best",
+                "p2/memmixup_raises_target_auc", "p2/dn_memmixup_best"):
         v = judge(CLAIMS[cid], ev)
         assert v.verdict == "not run" and CLAIMS[cid].evidence in v.reason
 

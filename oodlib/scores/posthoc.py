@@ -10,7 +10,8 @@ scorer           oodlib score                                 paper's own quanti
 ``energy``       ``-T logsumexp(z / T)``                       energy; P5's "1 - LSE" is
                                                               ``energy + 1`` (same ranking)
 ``entropy``      ``H(softmax(z))`` in nats                     predictive entropy (P3)
-``odin``         ``-max softmax(f(x~) / T)``, x~ perturbed    ODIN (T=1000)
+``odin``         ``-max softmax(f(x~) / T)``, x~ perturbed    ODIN (T=1000); epsilon in
+                                                              input stds, ``tune_odin``
 ``gradnorm``     ``-||dL/dW||_1`` of the last layer           GradNorm
 ===============  ==========================================  =======================
 
@@ -23,6 +24,7 @@ and ``entropy`` / ``energy`` are built on them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -85,36 +87,136 @@ def entropy(logits: Any) -> np.ndarray:
     return softmax_entropy(_logits(logits)).cpu().numpy()
 
 
+PIXEL_STD = 0.25
+"""Per-channel pixel std of CIFAR in ODIN's code (63.0, 62.1, 66.7 / 255 on [0, 1] pixels), rounded."""
+
+ODIN_TEMPERATURES: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
+"""ODIN's temperature grid (Liang et al. 2018)."""
+
+ODIN_EPSILONS: tuple[float, ...] = tuple(round(e / PIXEL_STD, 6) for e in np.linspace(0.0, 0.004, 21))
+"""ODIN's 21 perturbation sizes, 0 to 0.004 on [0, 1] pixels, in units of the input std: 0 to 0.016."""
+
+ODIN_EPSILON = 0.0014 / PIXEL_STD
+"""ODIN's CIFAR perturbation 0.0014 (on [0, 1] pixels) in units of the input std: 0.0056."""
+
+
+def input_std(inputs: Any) -> float:
+    """Standard deviation of every value of ``inputs`` (n, ...), in float64: the unit of ODIN's epsilon.
+
+    Compute it once on ID training (or validation) inputs and pass the same number for every
+    set scored; a set's own std would give ID and OOD sets different perturbations.
+    """
+    x = torch.as_tensor(inputs).detach().to(torch.float64)
+    std = float(x.std())
+    if not (np.isfinite(std) and std > 0):
+        raise ValueError(f"inputs must have a positive, finite std, got {std}")
+    return std
+
+
+def _odin_grid(model: nn.Module, inputs: torch.Tensor, temperature: float, epsilons: Sequence[float],
+               input_std: float | torch.Tensor, batch_size: int) -> np.ndarray:
+    """ODIN scores for several perturbation sizes at one temperature: shape (len(epsilons), n)."""
+    _check_temperature(temperature)
+    scale = torch.as_tensor(input_std, dtype=inputs.dtype, device=inputs.device)
+    if not (torch.isfinite(scale).all() and (scale > 0).all()):
+        raise ValueError(f"input_std must be positive and finite, got {input_std}")
+    if any(not (np.isfinite(e) and e >= 0) for e in epsilons):
+        raise ValueError(f"epsilons must be finite and >= 0, got {list(epsilons)}")
+    out: list[list[np.ndarray]] = [[] for _ in epsilons]
+    for start in range(0, inputs.shape[0], batch_size):
+        x = inputs[start : start + batch_size].detach().clone().requires_grad_(True)
+        logits = model(x) / temperature
+        # summed (not averaged) so that no per-sample gradient shrinks with the batch size
+        loss = nn.functional.cross_entropy(logits, logits.argmax(dim=1), reduction="sum")
+        (grad,) = torch.autograd.grad(loss, x)
+        step = scale * torch.sign(grad)
+        with torch.no_grad():
+            for i, eps in enumerate(epsilons):
+                out[i].append(msp(model(x.detach() - eps * step), temperature))
+    return np.stack([np.concatenate(o) for o in out])
+
+
 def odin(
     model: nn.Module,
     inputs: torch.Tensor,
     temperature: float = 1000.0,
-    epsilon: float = 0.0014,
+    epsilon: float = ODIN_EPSILON,
+    *,
+    input_std: float | torch.Tensor,
     batch_size: int = 256,
 ) -> np.ndarray:
-    """ODIN (Liang et al. 2018): temperature scaling plus an input perturbation.
+    """ODIN (Liang et al. 2018): temperature scaling plus an input perturbation; shape (n,).
 
-    Each input moves by ``epsilon`` against the sign of the gradient of the
-    cross-entropy with its own predicted class (at temperature ``T``), which
-    raises the max softmax of ID inputs more than of OOD ones; the score is
-    ``-max softmax(model(x~) / T)``.
+    Each input moves by ``epsilon * input_std`` against the sign of the gradient of the
+    cross-entropy with its own predicted class (at temperature ``T``), which raises the max
+    softmax of ID inputs more than of OOD ones; the score is ``-max softmax(model(x~) / T)``.
+    ``epsilon = 0`` gives :func:`msp` at temperature ``T`` exactly.
+
+    Units: ``epsilon`` is in units of ``input_std``. ODIN's own code perturbs std-normalised
+    images by ``epsilon / std`` per channel, i.e. by ``epsilon`` on [0, 1] pixels, which is about
+    ``epsilon / 0.25`` pixel stds: its 0.0014 is :data:`ODIN_EPSILON` = 0.0056 stds here. Pass
+    ``input_std=input_std(x_train)`` (one number for all sets) to use that unit; ``input_std=1``
+    means raw input units (for log-mel input, whose std is about 4, raw 0.0014 is 0.0003 stds).
 
     Args:
         model: maps a batch of ``inputs`` to logits (n, C); put it in eval mode first.
         inputs: tensor (n, ...) on the model's device.
-        epsilon: perturbation size in input units (log-mel units for audio).
+        input_std: the unit of ``epsilon``: a positive float, or a tensor broadcastable to a
+            batch (per channel, say).
     """
-    _check_temperature(temperature)
-    out = []
-    for start in range(0, inputs.shape[0], batch_size):
-        x = inputs[start : start + batch_size].detach().clone().requires_grad_(True)
-        logits = model(x) / temperature
-        loss = nn.functional.cross_entropy(logits, logits.argmax(dim=1))
-        (grad,) = torch.autograd.grad(loss, x)
-        x_tilde = x.detach() - epsilon * torch.sign(grad)
-        with torch.no_grad():
-            out.append(msp(model(x_tilde), temperature))
-    return np.concatenate(out)
+    return _odin_grid(model, inputs, temperature, [epsilon], input_std, batch_size)[0]
+
+
+def tune_odin(
+    model: nn.Module,
+    x_val: torch.Tensor,
+    *,
+    input_std: float | torch.Tensor,
+    x_val_ood: torch.Tensor | None = None,
+    temperatures: Sequence[float] = ODIN_TEMPERATURES,
+    epsilons: Sequence[float] = ODIN_EPSILONS,
+    tpr: float = 0.95,
+    batch_size: int = 256,
+) -> tuple[float, float]:
+    """ODIN's temperature ``T`` and perturbation ``epsilon`` (in ``input_std`` units) from a validation split.
+
+    Two rules (P1 does not say how it set ODIN's parameters):
+
+    * ``x_val_ood`` given - ODIN's own rule (Liang et al. 2018): every pair of the grid
+      ``temperatures x epsilons``; the pair with the lowest FPR at ``tpr`` TPR (ID positive, as
+      P1 reports it) between ``x_val`` and ``x_val_ood``; ties go to the higher AUROC, then to
+      the first pair in grid order. This uses OOD data, so the OOD validation clips must not
+      be test clips.
+    * ``x_val_ood`` omitted - the ID-only rule of Hsu et al. 2020 (Generalized ODIN): ``T`` is
+      the largest temperature of the grid (ODIN's 1000) and ``epsilon`` maximises the mean max
+      softmax of the ID validation inputs (first of equals). It often picks the largest
+      epsilon of the grid: widen the grid when it does.
+
+    Args:
+        x_val: held-out ID inputs (n, ...) on the model's device (not the training inputs).
+        x_val_ood: validation OOD inputs (m, ...), or ``None`` for the ID-only rule.
+    Returns:
+        ``(T, epsilon)``, both taken from the grids.
+    """
+    from ..metrics.ood import ood_report
+
+    if not temperatures or not epsilons:
+        raise ValueError("temperatures and epsilons must not be empty")
+    if x_val_ood is None:
+        t = float(max(temperatures))
+        mean_msp = -_odin_grid(model, x_val, t, epsilons, input_std, batch_size).mean(axis=1)
+        return t, float(epsilons[int(np.argmax(mean_msp))])
+    best: tuple[float, float, float, float] | None = None  # (fpr, -auroc, T, eps)
+    for t in temperatures:
+        s_id = _odin_grid(model, x_val, t, epsilons, input_std, batch_size)
+        s_ood = _odin_grid(model, x_val_ood, t, epsilons, input_std, batch_size)
+        for eps, a, b in zip(epsilons, s_id, s_ood):
+            rep = ood_report(a, b, positive="id", tpr=tpr)
+            key = (rep["fpr"], -rep["auroc"], float(t), float(eps))
+            if best is None or key[:2] < best[:2]:
+                best = key
+    assert best is not None
+    return best[2], best[3]
 
 
 def gradnorm(features: Any, fc: nn.Linear, temperature: float = 1.0) -> np.ndarray:

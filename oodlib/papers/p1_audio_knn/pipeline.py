@@ -229,8 +229,16 @@ def train_model(arch: str, x_train: torch.Tensor, y_train: np.ndarray, n_classes
 
 
 def score_all(model: torch.nn.Module, train_feats: np.ndarray, inputs: Mapping[str, torch.Tensor], k: int,
-              device: str = "auto", odin_temperature: float = 1000.0, odin_epsilon: float = 0.0014) -> dict:
+              device: str = "auto", odin_temperature: float = 1000.0, odin_epsilon: float = 0.0014,
+              odin_input_std: float = 1.0) -> dict:
     """MSP, ODIN, GradNorm and kNN scores (higher = more OOD) for every named input set.
+
+    ODIN moves each input by ``odin_epsilon * odin_input_std`` log-mel units. The default
+    ``odin_input_std=1`` keeps ``odin_epsilon`` in raw log-mel units, where 0.0014 is about
+    0.0003 stds of log-mel input and barely moves a score; ODIN's own 0.0014 on [0, 1] pixels
+    is ``sc.posthoc.ODIN_EPSILON`` (0.0056) stds, so pass ``odin_input_std=
+    sc.posthoc.input_std(x_train)`` (the ID training inputs) with that epsilon, or a pair from
+    :func:`oodlib.scores.posthoc.tune_odin`.
 
     Returns ``{"scores": {method: {set: array}}, "features": {set: array}, "logits": {set: array}}``.
     """
@@ -241,7 +249,8 @@ def score_all(model: torch.nn.Module, train_feats: np.ndarray, inputs: Mapping[s
         logits, feats = predict(model, x, device=device)
         out["logits"][name], out["features"][name] = logits, feats
         out["scores"]["MSP"][name] = sc.msp(logits)
-        out["scores"]["ODIN"][name] = sc.odin(model.to(dev).eval(), x.to(dev), odin_temperature, odin_epsilon, batch_size=128)
+        out["scores"]["ODIN"][name] = sc.odin(model.to(dev).eval(), x.to(dev), odin_temperature, odin_epsilon,
+                                             input_std=odin_input_std, batch_size=128)
         out["scores"]["GradNorm"][name] = sc.gradnorm(feats, model.fc)
         out["scores"]["kNN"][name] = knn.score(feats)
     return out

@@ -153,7 +153,8 @@ class P2Data:
 
     @property
     def note(self) -> str:
-        return self.bench.note + ("" if self.low is None else f" Low-shot benchmark: {self.low.note}")
+        bench = self.bench.note if self.bench.note.endswith(".") else self.bench.note + "."
+        return bench + ("" if self.low is None else f" Low-shot benchmark: {self.low.note}")
 
     def summary(self) -> pd.DataFrame:
         """The domain-shift benchmark's clip counts (the low-shot one's: ``low.summary()``)."""

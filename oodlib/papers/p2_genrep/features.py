@@ -126,7 +126,7 @@ def extract_embeddings(
         raise ValueError("no clips to extract")
     n = clip_samples(duration, extractor.sample_rate)
     dims = layer_dims(extractor, duration)
-    out = {how: [_allocate((len(paths), d[how]), store, f"{how}_layer{i + 1}") for i, d in enumerate(dims)]
+    out = {how: [open_array((len(paths), d[how]), store, f"{how}_layer{i + 1}") for i, d in enumerate(dims)]
            for how in poolings}
     device = next(extractor.model.parameters()).device
     starts = range(0, len(paths), batch_size)
@@ -146,7 +146,7 @@ def extract_embeddings(
     return out
 
 
-def _allocate(shape: tuple[int, int], store: str | Path | None, name: str) -> np.ndarray:
+def open_array(shape: tuple[int, int], store: str | Path | None, name: str) -> np.ndarray:
     """A float32 array of ``shape``: in RAM, or a writable ``.npy`` memory map in ``store``."""
     if store is None:
         return np.empty(shape, dtype=np.float32)

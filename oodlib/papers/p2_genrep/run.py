@@ -57,8 +57,8 @@ class ExtractorRun:
 
     Attributes:
         results: :func:`.experiments.evaluate_variants` rows of every machine, with ``extractor``.
-        kept: ``{(machine, variant, layer): MachineScores}`` - the named variants at the fixed
-            layer, and the submission variant and plain DN at every layer.
+        kept: ``{(machine, variant, layer): MachineScores}`` - the named variants and DN + MemMixup
+            at every Ks at the fixed layer, and the submission variant and plain DN at every layer.
         timing: per machine, clips, extraction and scoring seconds.
         low: the low-shot rows (primary extractor only), ``low_kept`` their fixed-layer scores
             ``{machine: {(shots, seed, setting): scores}}``.
@@ -112,6 +112,10 @@ class P2Result:
         """Every extractor's rows together (column ``extractor``)."""
         return pd.concat([r.results for r in self.runs], ignore_index=True)
 
+    def extractor_note(self) -> str:
+        """One sentence naming every extractor and where its weights come from (for the record)."""
+        return "Extractors (first = primary): " + "; ".join(r.extractor.describe() for r in self.runs) + "."
+
     def extractor_metrics(self) -> dict[str, dict[str, float]]:
         """Per extractor: depth, fixed layer and float32 MB per 1,000 clips (record metrics)."""
         return {r.name: {"layers": r.extractor.n_layers, "fixed_layer": r.fixed_layer,
@@ -121,13 +125,18 @@ class P2Result:
     def evidence(self) -> dict[str, Evidence]:
         """Per-clip test scores for the claims (:mod:`.claims`), each set only when the run made it.
 
-        * ``domain_shift``: the primary extractor's named variants (:data:`NAMED_VARIANTS`) at its
-          fixed layer, ``score:<variant>``; rows = test clips, stratified by machine x domain x label;
+        * ``domain_shift``: the primary extractor's named variants without MemMixup
+          (:data:`NAMED_VARIANTS`) at its fixed layer, ``score:<variant>``; rows = test clips,
+          stratified by machine x domain x label;
+        * ``memmixup`` (when there are target-domain training clips): ``no DN``, ``DN``, ``MemMixup``
+          and ``DN + MemMixup`` (largest Ks), the same way;
         * ``pretrained_vs_random``: ``score:pretrained`` / ``score:random``, DN (+ MemMixup when
           there are target clips) at each one's fixed layer, for the first pretrained and the first
           random-weight extractor;
         * ``beats_pt_ft``: the same for the first pre-trained and fine-tuned BEATs checkpoints;
         * ``beats_layers``: the first BEATs checkpoint's DN scores at every layer, ``score:layer <l>``;
+        * ``ks_sweep`` (two or more MemMixup Ks, target clips present): the primary's DN + MemMixup
+          at each Ks, ``score:Ks=<k>``;
         * ``eval_set``: on the DCASE2023 eval set, the primary's submission variant, ``score:GenRep``;
         * ``low_shot`` (and ``low_shot_dcase2020`` on the real DCASE2020 set): the primary's
           low-shot scores at its fixed layer, ``score:<setting>|<shots>|<seed>``.
@@ -136,8 +145,13 @@ class P2Result:
         prim = self.primary
         named = {variant_name(v, self.ks_main): (v, prim.fixed_layer) for v in variants_for(self.cfg)}
         named.pop(None, None)
-        named = {n: vl for n, vl in named.items() if all((m, *vl) in prim.kept for m in self.bench.machines)}  # no MemMixup without target clips
-        out["domain_shift"] = self._domain_evidence("domain_shift", {n: (prim, v, l) for n, (v, l) in named.items()})
+        # a variant that could not be scored on some machine (inductive DN of a 2-clip bank: no spread) is left out
+        named = {n: vl for n, vl in named.items() if all((m, *vl) in prim.kept for m in self.bench.machines)}
+        plain = {n: (prim, v, l) for n, (v, l) in named.items() if not v.mix_ks}
+        out["domain_shift"] = self._domain_evidence("domain_shift", plain)
+        if self.has_target:  # MemMixup needs target-domain training clips (the 28-clip mini set has none)
+            mixed = {n: (prim, v, l) for n, (v, l) in named.items() if n in ("no DN", "DN", "MemMixup", "DN + MemMixup")}
+            out["memmixup"] = self._domain_evidence("memmixup", mixed)
         main = self.export_variant
         pre = next((r for r in self.runs if r.extractor.pretrained), None)
         rnd = next((r for r in self.runs if not r.extractor.pretrained), None)
@@ -156,6 +170,9 @@ class P2Result:
             dn = Variant("temporal", None, "transductive")
             out["beats_layers"] = self._domain_evidence(
                 "beats_layers", {f"layer {l}": (b, dn, l) for l in range(1, b.extractor.n_layers + 1)}, {"extractor": b.name})
+        ks_runs = {f"Ks={k}": (prim, Variant("temporal", k, "transductive"), prim.fixed_layer) for k in self.cfg.mix_ks}
+        if len(ks_runs) > 1 and all((m, *vl[1:]) in prim.kept for m in self.bench.machines for vl in ks_runs.values()):
+            out["ks_sweep"] = self._domain_evidence("ks_sweep", ks_runs)
         if self.cfg.data == "dcase2023t2_eval":
             out["eval_set"] = self._domain_evidence("eval_set", {"GenRep": (prim, main, prim.fixed_layer)})
         if prim.low_kept:
@@ -218,7 +235,7 @@ def run_extractor(ex: Extractor, cfg: P2Config, bench: ClipTable, work: Path, ke
     layer = fixed_layer_of(cfg, ex)
     variants = variants_for(cfg)
     ks_main = max(cfg.mix_ks)
-    keep = [(v, layer) for v in variants if variant_name(v, ks_main)]
+    keep = [(v, layer) for v in variants if variant_name(v, ks_main) or (v.mix_ks and v.normalization == "transductive")]
     keep += [(v, l) for v in keep_all for l in range(1, ex.n_layers + 1)]
     results, kept, timing = [], {}, {}
     for machine in bench.machines:

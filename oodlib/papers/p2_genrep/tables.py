@@ -217,7 +217,7 @@ class P2Tables:
 
     def record_tables(self) -> dict[str, pd.DataFrame]:
         """``{record table name: table}`` for :meth:`oodlib.records.RunRecord.add_tables`."""
-        out = {"extractors": self.extractors.drop(columns="weights"),
+        out = {"extractors": self.extractors,
                "figure1_official": self.figure1.rename(index=lambda l: f"layer {l}")}
         for name in ("table2", "table2_models", "table3", "table4"):
             for how, tab in getattr(self, name).items():

@@ -159,3 +159,20 @@ def test_audio_sets_are_writable_and_ood_sets_count_their_own_classes():
         torch.as_tensor(s.labels)  # no "not writable" warning
     assert p1.ood_class_count(s) == 2  # the unknown set's own words, not the 2 ID classes
     assert p1.ood_class_count(AudioSet(np.zeros((1, 10), np.float32), np.zeros(1, np.int64), ["x"], 16000)) == "-"
+
+
+def test_embedding_geometry_flags_ood_nearer_the_centre_than_id():
+    from oodlib.papers.p1_audio_knn.pipeline import embedding_geometry
+
+    rng = np.random.default_rng(0)
+    means = 3 * np.eye(4, 16)  # four class clusters on separate axes
+    emb = lambda n: np.maximum(means[rng.integers(0, 4, n)] + rng.normal(size=(n, 16)) * 0.2, 0)  # noqa: E731
+    train = emb(200)
+    feats = {"ID test": emb(100), "blend": np.maximum(0.5 * means.mean(0) + rng.normal(size=(50, 16)) * 0.1, 0),
+             "far": 3 * np.eye(16)[8] + np.abs(rng.normal(size=(50, 16)))}
+    g = embedding_geometry(train, feats)
+    assert list(g.index) == ["ID test", "blend", "far"]
+    assert list(g.columns) == ["norm", "centre distance", "centre AUROC"]
+    assert g.loc["ID test", "centre distance"] == pytest.approx(1.0) and np.isnan(g.loc["ID test", "centre AUROC"])
+    assert g.loc["blend", "centre distance"] < 0.5 and g.loc["blend", "centre AUROC"] < 10  # fools IForest, LODA, PCA
+    assert g.loc["far", "centre distance"] > 1.5 and g.loc["far", "centre AUROC"] > 90

@@ -9,7 +9,8 @@
 """
 
 from .classical import PRESETS, ClassicalDetector
-from .posthoc import LOGIT_SCORERS, energy, entropy, free_energy, gradnorm, max_logit, msp, odin, softmax_entropy
+from .posthoc import (LOGIT_SCORERS, ODIN_EPSILON, energy, entropy, free_energy, gradnorm, input_std, max_logit, msp, odin,
+                      softmax_entropy, tune_odin)
 
 __all__ = ["LOGIT_SCORERS", "PRESETS", "ClassicalDetector", "energy", "entropy", "free_energy", "gradnorm", "max_logit",
-           "msp", "odin", "softmax_entropy"]
+           "msp", "odin", "softmax_entropy", "ODIN_EPSILON", "input_std", "tune_odin"]

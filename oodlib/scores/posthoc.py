@@ -155,7 +155,7 @@ def odin(
     Units: ``epsilon`` is in units of ``input_std``. ODIN's own code perturbs std-normalised
     images by ``epsilon / std`` per channel, i.e. by ``epsilon`` on [0, 1] pixels, which is about
     ``epsilon / 0.25`` pixel stds: its 0.0014 is :data:`ODIN_EPSILON` = 0.0056 stds here. Pass
-    ``input_std=input_std(x_train)`` (one number for all sets) to use that unit; ``input_std=1``
+    ``input_std=`` :func:`input_std` ``(x_train)`` (one number for all sets) for that unit; ``input_std=1``
     means raw input units (for log-mel input, whose std is about 4, raw 0.0014 is 0.0003 stds).
 
     Args:

@@ -24,7 +24,7 @@ __all__ = lazy_exports(__name__, {
     "speech_commands_setting": ".pipeline", "long_clips_as_seconds": ".pipeline",
     "folder_setting": ".pipeline", "ood_class_count": ".pipeline", "folder_ood_set": ".pipeline",
     "logmel_inputs": ".pipeline", "make_model": ".pipeline", "train_model": ".pipeline",
-    "score_all": ".pipeline", "classical_scores": ".pipeline", "ood_table": ".pipeline",
+    "score_all": ".pipeline", "classical_scores": ".pipeline", "embedding_geometry": ".pipeline", "ood_table": ".pipeline",
     "average_table": ".pipeline", "best_method": ".pipeline", "paper_names": ".pipeline",
     "k_sweep": ".pipeline", "SAMPLE_RATE": ".pipeline", "CLIP_SAMPLES": ".pipeline", "TEN_WORDS": ".pipeline",
     "SILENCE": ".pipeline", "UNKNOWN": ".pipeline", "STANDS_IN_FOR": ".sets", "TASK_SHARING": ".sets",

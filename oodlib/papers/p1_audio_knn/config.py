@@ -35,7 +35,7 @@ class P1Config(RunConfig):
     k_vocal: int = 10  # kNN k for the vocal-sound setting
     k_values: list[int] = field(default_factory=lambda: [1, 2, 5, 10, 20, 50, 100, 200])  # the k sweep
     odin_temperature: float = 1000.0  # ODIN temperature
-    odin_epsilon: float = 0.0014  # ODIN input perturbation (log-mel units)
+    odin_epsilon: float = 0.0056  # ODIN input perturbation, in standard deviations of the ID training log-mels
     max_per_class: int = 0  # real data: cap clips per word and split (0 = all)
     id_train_dir: str | None = None  # data="folders": folder-per-class ID training set
     id_test_dir: str | None = None  # data="folders": folder-per-class ID test set

@@ -229,16 +229,15 @@ def train_model(arch: str, x_train: torch.Tensor, y_train: np.ndarray, n_classes
 
 
 def score_all(model: torch.nn.Module, train_feats: np.ndarray, inputs: Mapping[str, torch.Tensor], k: int,
-              device: str = "auto", odin_temperature: float = 1000.0, odin_epsilon: float = 0.0014,
-              odin_input_std: float = 1.0) -> dict:
+              *, odin_input_std: float, device: str = "auto", odin_temperature: float = 1000.0,
+              odin_epsilon: float = sc.posthoc.ODIN_EPSILON) -> dict:
     """MSP, ODIN, GradNorm and kNN scores (higher = more OOD) for every named input set.
 
-    ODIN moves each input by ``odin_epsilon * odin_input_std`` log-mel units. The default
-    ``odin_input_std=1`` keeps ``odin_epsilon`` in raw log-mel units, where 0.0014 is about
-    0.0003 stds of log-mel input and barely moves a score; ODIN's own 0.0014 on [0, 1] pixels
-    is ``sc.posthoc.ODIN_EPSILON`` (0.0056) stds, so pass ``odin_input_std=
-    sc.posthoc.input_std(x_train)`` (the ID training inputs) with that epsilon, or a pair from
-    :func:`oodlib.scores.posthoc.tune_odin`.
+    ODIN moves each input by ``odin_epsilon`` standard deviations of the input, i.e.
+    ``odin_epsilon * odin_input_std`` log-mel units; pass ``odin_input_std =
+    oodlib.scores.posthoc.input_std(<ID training inputs>)``, the same number for every set. The
+    default epsilon, :data:`oodlib.scores.posthoc.ODIN_EPSILON` (0.0056 stds), is ODIN's 0.0014 on
+    [0, 1] image pixels expressed in the same units (pixel std about 0.25).
 
     Returns ``{"scores": {method: {set: array}}, "features": {set: array}, "logits": {set: array}}``.
     """
@@ -256,13 +255,48 @@ def score_all(model: torch.nn.Module, train_feats: np.ndarray, inputs: Mapping[s
     return out
 
 
-def classical_scores(train_feats: np.ndarray, feats: Mapping[str, np.ndarray], seed: int) -> dict[str, dict[str, np.ndarray]]:
-    """The five classical detectors fitted on ID training embeddings, scored on every set."""
+def classical_scores(train_feats: np.ndarray, feats: Mapping[str, np.ndarray], seed: int,
+                     pyod_scores: bool = False) -> dict[str, dict[str, np.ndarray]]:
+    """The five classical detectors fitted on ID training embeddings (raw, as P1), scored on every set.
+
+    ``pyod_scores=True`` scores LODA and PCA with PyOD's own functions, as P1 ran them; the
+    default corrects them (:mod:`oodlib.scores.classical`). See :func:`embedding_geometry` for
+    why the global detectors can still fall below chance.
+    """
     out = {}
     for label, name in CLASSICAL.items():
-        det = sc.ClassicalDetector(name, seed=seed).fit(train_feats)
+        det = sc.ClassicalDetector(name, seed=seed, pyod_scores=pyod_scores).fit(train_feats)
         out[label] = {s: det.score(f) for s, f in feats.items()}
     return out
+
+
+def embedding_geometry(train_feats: np.ndarray, feats: Mapping[str, np.ndarray],
+                       id_name: str = "ID test") -> pd.DataFrame:
+    """Where each set's raw embeddings lie relative to the ID training cloud: why global detectors fail.
+
+    IForest, LODA, OCSVM with PyOD's ``gamma="auto"`` (a kernel far wider than the pooled
+    features' spread) and PyOD's own PCA score (about the standardised distance to the training
+    mean) rank points by how far they are from the bulk of the training cloud. An ID embedding
+    sits at its class cluster, away from the global mean; an input with weak, unspecific class
+    evidence (silence, noise, an unknown word) gives a blend of the clusters near the mean, which
+    these detectors call more normal than ID test: AUROC below 50. kNN on L2-normalised
+    features, LOF and Shyu's PCA score are not fooled (see ``tests/test_scores.py``).
+
+    Args:
+        train_feats: ID training embeddings (n, d), the detectors' fit set.
+        feats: set name -> embeddings (m, d); must hold ``id_name``.
+    Returns:
+        One row per set: ``norm`` (mean L2 norm), ``centre distance`` (mean Euclidean distance
+        to the training mean, divided by that of ``id_name``: below 1 = nearer the centre than
+        ID test) and ``centre AUROC`` (percent, ID positive, of that distance as an OOD score).
+    """
+    mu = np.asarray(train_feats, np.float64).mean(axis=0)
+    dist = {s: np.linalg.norm(np.asarray(f, np.float64) - mu, axis=1) for s, f in feats.items()}
+    rows = {s: {"norm": float(np.linalg.norm(np.asarray(f, np.float64), axis=1).mean()),
+                "centre distance": float(dist[s].mean() / dist[id_name].mean()),
+                "centre AUROC": (ood_report(dist[id_name], dist[s], positive="id", percent=True)["auroc"]
+                                 if s != id_name else float("nan"))} for s, f in feats.items()}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("set")
 
 
 def ood_table(scores: Mapping[str, Mapping[str, np.ndarray]], id_name: str = "ID test") -> pd.DataFrame:

@@ -1,7 +1,8 @@
 """Audio front ends: log-mel filterbanks (torchaudio transforms).
 
-:class:`LogMel` defaults follow P1's reference code: 16 kHz, 25 ms windows
-(400 samples) zero-padded to a 512-point FFT, 10 ms hop (160), 64 mel bins from
+:class:`LogMel` defaults follow P1's paper and reference code: 16 kHz, 25 ms windows
+(400 samples; the reference code's window is 401 samples long, one more than 25 ms: we keep the
+paper's 25 ms) zero-padded to a 512-point FFT, 10 ms hop (160), 64 mel bins from
 60 to 7800 Hz, ``log(mel power + 1e-5)``, frames taken without centring so that
 one second gives **98 frames** as the paper says. (P1's code pads the end and
 gets 100; the TensorFlow framing it uses places each 400-sample window at the

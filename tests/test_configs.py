@@ -102,6 +102,11 @@ def test_p1_config_rejects_nonsense(params, match):
         P1Config.from_params(params)
 
 
+def test_p1_folders_without_an_ood_set_fail_before_any_work():
+    with pytest.raises(ParameterError, match="ood_dirs"):
+        P1Config.from_params({"data": "folders", "id_train_dir": "train", "id_test_dir": "test"})
+
+
 def test_p1_config_accepts_what_the_notebook_allows():
     P1Config.from_params({"data": "folders", "id_train_dir": "train", "id_test_dir": "test", "ood_dirs": {"mine": "x"}})
     P1Config.from_params({"data": "speech_commands_v0.02_test", "id_settings": [], "k_keywords": 500})  # real: no bound

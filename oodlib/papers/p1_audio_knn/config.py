@@ -76,6 +76,9 @@ class P1Config(RunConfig):
         if self.data == "folders" and not (self.id_train_dir and self.id_test_dir):
             raise ParameterError("data='folders' needs the parameters 'id_train_dir' and 'id_test_dir' "
                                  f"(folder-per-class ID sets), got {self.id_train_dir!r} and {self.id_test_dir!r}")
+        if self.data == "folders" and not self.ood_dirs:  # without an OOD set there is nothing to detect
+            raise ParameterError("data='folders' needs at least one OOD set in parameter 'ood_dirs' "
+                                 "(name -> folder of audio files), got {}")
         for name, folder in self.ood_dirs.items():
             if not (isinstance(name, str) and name.strip()) or not (isinstance(folder, str) and folder.strip()):
                 raise ParameterError(f"parameter 'ood_dirs' maps set names to folders (non-empty strings), "

@@ -357,6 +357,11 @@ class BEATs(nn.Module):
         p = self.cfg.input_patch_size
         return n_frames // p, N_MELS // p
 
+    def grid_shapes(self, n_samples: int) -> list[tuple[int, int, int]]:
+        """(T', F', C) of every block's token grid for a clip of ``n_samples`` at 16 kHz (no forward pass)."""
+        t, f = self.patch_grid(fbank_frames(n_samples))
+        return [(t, f, self.cfg.encoder_embed_dim)] * self.n_layers
+
     def embed(self, fbank: torch.Tensor) -> torch.Tensor:
         """(B, frames, 128) normalised fbank -> (B, T'*F', encoder_dim) tokens, time-major."""
         x = self.patch_embedding(fbank.unsqueeze(1))  # (B, C, T', F')

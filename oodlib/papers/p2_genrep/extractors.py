@@ -29,7 +29,7 @@ from torch import nn
 
 from ...device import resolve_device
 from ...models import efficientat as eat
-from ...models.beats import BEATs, fbank_frames
+from ...models.beats import BEATs
 from ...models.beats import SAMPLE_RATE as BEATS_RATE
 from .config import PAPER_LAYER_SHARE, spec_path, spec_problem
 from .features import clip_samples, small_beats_config
@@ -68,11 +68,7 @@ class Extractor:
 
     def grid_shapes(self, duration: float) -> list[tuple[int, int, int]]:
         """(T', F', C) of every layer's grid for ``duration``-second clips."""
-        n = clip_samples(duration, self.sample_rate)
-        if isinstance(self.model, BEATs):
-            t, f = self.model.patch_grid(fbank_frames(n))
-            return [(t, f, self.model.cfg.encoder_embed_dim)] * self.n_layers
-        return [tuple(s) for s in self.model.grid_shapes(n)]
+        return [tuple(s) for s in self.model.grid_shapes(clip_samples(duration, self.sample_rate))]
 
     def describe(self) -> str:
         """One line: name, depth and the weights' origin."""

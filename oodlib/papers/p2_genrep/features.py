@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from ...data.audio import read_audio
-from ...models.beats import BEATS_BASE, BEATs, BEATsConfig, fbank_frames
+from ...models.beats import BEATS_BASE, BEATs, BEATsConfig
 from ...progress import progress
 
 if TYPE_CHECKING:
@@ -60,14 +60,17 @@ def clip_samples(duration: float, sample_rate: int = SAMPLE_RATE) -> int:
 
 def token_grid(model: BEATs, duration: float) -> tuple[int, int]:
     """(time patches T', frequency patches F') of each layer's grid for ``duration``-second clips."""
-    return model.patch_grid(fbank_frames(clip_samples(duration)))
+    return model.grid_shapes(clip_samples(duration))[0][:2]
+
+
+def _pooled(t: int, f: int, c: int) -> dict[str, int]:
+    """Embedding size of each pooling of a (T', F', C) grid: temporal F'*C, spatial C, spectral T'*C."""
+    return {"temporal": f * c, "spatial": c, "spectral": t * c}
 
 
 def pooled_dims(model: BEATs, duration: float) -> dict[str, int]:
-    """Embedding size of each pooling for ``duration``-second clips: temporal F'*C, spatial C, spectral T'*C."""
-    t, f = token_grid(model, duration)
-    c = model.cfg.encoder_embed_dim
-    return {"temporal": f * c, "spatial": c, "spectral": t * c}
+    """Embedding size of each pooling for ``duration``-second clips of a BEATs model (every layer alike)."""
+    return _pooled(*model.grid_shapes(clip_samples(duration))[0])
 
 
 def small_beats_config(width: int = 192, layers: int = 12, heads: int | None = None) -> BEATsConfig:
@@ -84,7 +87,7 @@ def small_beats_config(width: int = 192, layers: int = 12, heads: int | None = N
 
 def layer_dims(extractor: "Extractor", duration: float) -> list[dict[str, int]]:
     """Per layer, the embedding size of each pooling for ``duration``-second clips."""
-    return [{"temporal": f * c, "spatial": c, "spectral": t * c} for t, f, c in extractor.grid_shapes(duration)]
+    return [_pooled(*shape) for shape in extractor.grid_shapes(duration)]
 
 
 def memory_per_1000_clips(extractor: "Extractor", duration: float, poolings: Sequence[str] = POOLINGS) -> dict[str, float]:

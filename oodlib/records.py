@@ -191,7 +191,7 @@ class RunRecord:
 
     def add_point_claims(self, claims: Any) -> None:
         """:meth:`add_claim` for each ``(claim, verdict, evidence)`` of a paper's point-comparison
-        claims module (e.g. :func:`oodlib.papers.p5_dense_knn.claims.point_claims`)."""
+        claims module."""
         for claim, verdict, evidence in claims:
             self.add_claim(claim, verdict, evidence)
 

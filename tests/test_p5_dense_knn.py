@@ -97,44 +97,11 @@ def test_grid_labels_take_the_centre_pixel_of_each_cell():
     assert g.tolist() == [[[labels[0, 2, 2], labels[0, 2, 6]], [labels[0, 6, 2], labels[0, 6, 6]]]]
 
 
-def test_bank_sampling_is_seeded_and_excludes_void():
-    rng = np.random.default_rng(0)
-    feats = rng.standard_normal((3, 4, 4, 5)).astype(np.float32)
-    feats[..., 0] = np.arange(48).reshape(3, 4, 4)  # channel 0 = cell id
-    labels = np.zeros((3, 8, 8), np.uint8)
-    labels[0] = 255  # image 0 all void
-    labels[1, :4] = 255  # top half of image 1 void
-    a = p5.sample_bank(feats, labels, 20, seed=3)
-    b = p5.sample_bank(feats, labels, 20, seed=3)
-    c = p5.sample_bank(feats, labels, 20, seed=4)
-    assert np.array_equal(a, b) and not np.array_equal(a, c)
-    ids = a[:, 0].astype(int)
-    assert len(set(ids)) == 20
-    void_ids = set(range(16)) | set(range(16, 24))
-    assert not void_ids & set(ids)
-    with pytest.warns(UserWarning, match="exceeds the 24 valid"):
-        assert len(p5.sample_bank(feats, labels, 100)) == 24
-    with pytest.raises(ValueError, match="no valid"):
-        p5.sample_bank(feats, np.full((3, 8, 8), 255, np.uint8), 5)
-
-
 def test_nearest_upsampling_fills_each_patch_with_its_cell():
     maps = np.array([[[1.0, 2.0], [3.0, 4.0]]], np.float32)
     up = p5.upsample_nearest(maps, (4, 6))
     assert up.shape == (1, 4, 6)
     assert np.array_equal(up[0], np.repeat(np.repeat(maps[0], 2, 0), 3, 1))
-
-
-def test_knn_maps_are_mean_euclidean_distances_to_the_k_nearest():
-    rng = np.random.default_rng(1)
-    bank = rng.standard_normal((50, 6)).astype(np.float32)
-    feats = rng.standard_normal((3, 2, 5, 6)).astype(np.float32)
-    got = p5.knn_maps(bank, feats, k=3, images_per_chunk=2).maps
-    d = np.linalg.norm(feats.reshape(-1, 1, 6) - bank[None], axis=-1)
-    want = np.sort(d, 1)[:, :3].mean(1).reshape(3, 2, 5)
-    assert np.allclose(got, want, atol=1e-4)
-    with pytest.raises(ValueError, match="channels"):
-        p5.knn_maps(bank[:, :4], feats)
 
 
 def test_metrics_on_a_map_with_a_known_answer():
@@ -165,16 +132,21 @@ def test_combination_uses_reference_ranges_and_lse_orientation():
     # 1 - logsumexp is higher for a less confident pixel
     model = p5.build_model("cnn", 3, (16, 16), width=4)
     images = np.random.default_rng(0).integers(0, 256, (3, 16, 16, 3), dtype=np.uint8)
-    ex = p5.extract(model, images, p5.CNN_PROBES, batch_size=2, device="cpu")
-    assert ex.lse.shape == (3, 16, 16) and ex.features["stage3"].shape == (3, 2, 2, 16)
-    with torch.no_grad():  # the same two batches as extract's
+    from oodlib.knn import KNNScorer
+    from oodlib.papers.p5_dense_knn.run import score_images
+
+    bank = np.random.default_rng(1).standard_normal((40, 16)).astype(np.float32)
+    ex = score_images(model, images, {"stage3": ("stage3", KNNScorer(k=3).fit(bank), {"stage3": 3})}, "cpu", batch_size=2)
+    assert ex.lse.shape == (3, 16, 16) and ex.knn["stage3"].shape == (3, 2, 2)
+    with torch.no_grad():  # the same two batches as score_images'
         outs = [model.probe(p5.train.to_tensor(images[s : s + 2]), p5.CNN_PROBES) for s in (0, 2)]
     logits = torch.cat([o["logits"] for o in outs]).float()
     assert np.array_equal(ex.lse, (1.0 - torch.logsumexp(logits, 1)).numpy())  # the core energy, bit for bit
     assert np.array_equal(ex.pred, logits.argmax(1).numpy().astype(np.uint8)) and ex.pred.dtype == np.uint8
-    feats = torch.cat([o["stage3"] for o in outs]).permute(0, 2, 3, 1).numpy()
-    assert np.array_equal(ex.features["stage3"], feats)
-    assert ex.seconds_per_image > 0
+    feats = torch.cat([o["stage3"] for o in outs]).permute(0, 2, 3, 1).reshape(-1, 16).numpy()
+    want = KNNScorer(k=3, reduction="mean").fit(bank).score(feats).reshape(3, 2, 2)
+    np.testing.assert_allclose(ex.knn["stage3"], want, rtol=1e-5)
+    assert ex.extract_s > 0
 
 
 def test_void_is_defined_once():
@@ -380,29 +352,3 @@ def test_road_anomaly_runs_by_parameters_alone(tmp_path):
     assert record["claims"] and all(c["data"] == "road_anomaly" for c in record["claims"])
     text = out.read_text()
     assert "ours (all images, local evaluation): ViT keys (kNN)" in text
-
-
-def _ap(**changes) -> dict:
-    """A feature table's AP column where every P5 claim holds, with ``changes`` applied."""
-    ap = {"ViT keys (kNN)": 80.0, "ViT queries (kNN)": 70.0, "ViT values (kNN)": 72.0, "ViT tokens (kNN)": 75.0,
-          "ViT 1 - LogSumExp": 40.0, "ViT combined (keys kNN + LogSumExp)": 85.0, "CNN stage3 (kNN)": 60.0,
-          "CNN 1 - LogSumExp": 30.0}
-    return {**ap, **changes}
-
-
-def test_p5_point_claims_hold_and_fail_as_the_ap_table_says():
-    from oodlib.papers.p5_dense_knn.claims import point_claims
-
-    by_size = pd.DataFrame({"small": [50.0, 45.0], "medium": [70.0, 40.0], "large": [90.0, 50.0]},
-                           index=["ViT keys (kNN)", "ViT 1 - LogSumExp"])
-    claims = point_claims(_ap(), by_size)
-    assert [v for _, v, _ in claims] == ["supported"] * 5
-    flipped = {"ViT keys (kNN)": 35.0}  # below LogSumExp, the CNN and the other ViT probes; combined still wins
-    verdicts = {c: v for c, v, _ in point_claims(_ap(**flipped), by_size)}
-    assert verdicts["kNN distances beat model uncertainty (1 - LogSumExp)"] == "not supported"
-    assert verdicts["Transformer features beat CNN features (kNN)"] == "not supported"
-    assert verdicts["Attention keys are the best transformer feature"] == "not supported"
-    no_gain = {c: v for c, v, _ in point_claims(_ap(**{"ViT combined (keys kNN + LogSumExp)": 79.0}))}
-    assert no_gain["Combining kNN with model uncertainty helps"] == "not supported" and len(no_gain) == 4
-    small_strong = by_size.assign(small=[90.0, 10.0])
-    assert point_claims(_ap(), small_strong)[-1][1] == "not supported"

@@ -218,12 +218,34 @@ def native_counts(native_ood: np.ndarray, where: Placement, size: tuple[int, int
     h0, w0 = where.native
     if native_ood.shape != (h0, w0):
         raise ValueError(f"native label map is {native_ood.shape}, expected {(h0, w0)}")
-    (ch, cw), (oy, ox), (h, w) = where.content, where.offset, size
-    rows = oy + ((2 * np.arange(h0) + 1) * ch) // (2 * h0)
-    cols = ox + ((2 * np.arange(w0) + 1) * cw) // (2 * w0)
+    h, w = size
+    rows, cols = native_rows_cols(where)
     cell = (rows[:, None] * w + cols[None, :]).reshape(-1)
     flat = native_ood.reshape(-1)
     return np.stack([np.bincount(cell[flat == c], minlength=h * w).reshape(h, w) for c in (0, 1)], axis=-1)
+
+
+def native_rows_cols(where: Placement) -> tuple[np.ndarray, np.ndarray]:
+    """For each native row and column, the model-input row / column whose pixel it takes its score from
+    (nearest, half-pixel centres: the rule of :func:`native_counts`)."""
+    (h0, w0), (ch, cw), (oy, ox) = where.native, where.content, where.offset
+    return oy + ((2 * np.arange(h0) + 1) * ch) // (2 * h0), ox + ((2 * np.arange(w0) + 1) * cw) // (2 * w0)
+
+
+def to_native(score_map: np.ndarray, where: Placement) -> np.ndarray:
+    """A model-resolution (H, W) map -> the native (h0, w0) map, each native pixel taking its nearest
+    model pixel's value (exactly the pixels :func:`native_counts` counts)."""
+    rows, cols = native_rows_cols(where)
+    return np.asarray(score_map)[rows][:, cols]
+
+
+def placements(frame: pd.DataFrame, size: tuple[int, int], fit: str = "pad") -> list[Placement]:
+    """Each row's :class:`Placement` in a (H, W) input, from the image headers (no pixels decoded)."""
+    out = []
+    for row in frame.itertuples():
+        with Image.open(row.image) as img:
+            out.append(place((img.height, img.width), size, fit))
+    return out
 
 
 def _read_one(image: Path, label: Path) -> tuple[Image.Image, np.ndarray]:
@@ -285,12 +307,16 @@ def read_ood_pairs(frame: pd.DataFrame, size: tuple[int, int], convert: Callable
     and (n, H, W, 2) native-pixel counts (:func:`native_counts`) of each image's OOD map as
     ``convert`` gives it (0 ID, 1 OOD, 255 void) at its own size.
     """
-    images, labels, counts = [], [], []
+    parts = []
     for row in frame.itertuples():
         img, raw = _read_one(row.image, row.label)
-        ood = convert(raw)
-        img_arr, lab, where = _fit_pair(img, ood, size, fit)
-        images.append(img_arr)
-        labels.append(lab)
-        counts.append(native_counts(ood, where, size).astype(np.uint32))
-    return np.stack(images), np.stack(labels), np.stack(counts)
+        parts.append(fit_ood_pair(img, convert(raw), size, fit))
+    return tuple(np.stack(p) for p in zip(*parts))
+
+
+def fit_ood_pair(image: Image.Image | np.ndarray, ood: np.ndarray, size: tuple[int, int],
+                 fit: str = "pad") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One native image and OOD map -> (image (H, W, 3), OOD map (H, W), native counts (H, W, 2) uint32)."""
+    img = Image.fromarray(image) if isinstance(image, np.ndarray) else image
+    img_arr, lab, where = _fit_pair(img, ood, size, fit)
+    return img_arr, lab, native_counts(ood, where, size).astype(np.uint32)

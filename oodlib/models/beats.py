@@ -24,6 +24,7 @@ the block input). A 10 s clip gives 998 frames, so 62 x 8 patches per layer.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 
 import math
 import pickle
@@ -44,6 +45,15 @@ FBANK_MEAN = 15.41663
 FBANK_STD = 6.55582
 SAMPLE_RATE = 16000
 N_MELS = 128
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex sha256 of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def load_weights(path: str | Path, map_location: str = "cpu", what: str = "checkpoint") -> Any:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import hashlib
 import math
 from functools import partial
 from pathlib import Path
@@ -38,7 +37,7 @@ from torchvision.models.mobilenetv3 import InvertedResidual, _mobilenet_v3_conf
 from torchvision.ops.misc import Conv2dNormActivation
 
 from ..seeding import seeded
-from .beats import load_weights
+from .beats import file_sha256, load_weights  # noqa: F401  (file_sha256 re-exported)
 
 SAMPLE_RATE = 32000
 N_MELS = 128
@@ -194,15 +193,6 @@ class EfficientAT(nn.Module):
 
 
 # ----------------------------------------------------------------------------- loading
-def file_sha256(path: str | Path) -> str:
-    """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def check_state_dict(model: nn.Module, state: object, source: str) -> None:
     """Raise ``ValueError`` naming ``source`` unless ``state`` has exactly the model's names and shapes."""
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):

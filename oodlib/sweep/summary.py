@@ -42,6 +42,7 @@ CLAIMS_REGISTRY: dict[str, Declared] = {
                           "oodlib.papers.p3_av_ood.tables:paper_tables"),
     "p4_vae_auggan": Declared("oodlib.papers.p4_vae_auggan.config:P4Config", "oodlib.papers.p4_vae_auggan.claims:claims",
                               "oodlib.papers.p4_vae_auggan.tables:paper_tables"),
+    "p5_dense_knn": Declared("oodlib.papers.p5_dense_knn.config:P5Config", "oodlib.papers.p5_dense_knn.claims:claims"),
 }
 
 

@@ -26,6 +26,7 @@ from ..data.segmentation import VOID  # 255: unlabelled pixel (re-exported as ro
 CLASSES = ("road", "sidewalk", "sky", "building", "vegetation", "vehicle", "person")
 ROAD, SIDEWALK, SKY, BUILDING, VEGETATION, VEHICLE, PERSON = range(len(CLASSES))
 SIZES = {"small": 0.004, "medium": 0.015, "large": 0.05}  # anomaly area / image area
+SIZES_ORDER = tuple(SIZES)  # the order sizes cycle through over a test set
 
 _VEHICLE_COLOURS = np.array([[150, 20, 20], [25, 45, 120], [230, 230, 230], [30, 30, 30], [160, 160, 170]])
 _PERSON_COLOURS = np.array([[40, 40, 60], [80, 50, 30], [20, 60, 40], [110, 30, 40]])
@@ -187,7 +188,6 @@ def _paste_anomaly(img: np.ndarray, lab: np.ndarray, rng: np.random.Generator, a
                    horizon: float, vx: float, half: float) -> np.ndarray:
     """Paste one anomaly of about ``area`` x H x W pixels on or beside the road; returns its mask."""
     h, w = lab.shape
-    yy, xx = _grid(h, w)
     r = np.sqrt(area * h * w / np.pi) * 1.3
     for _ in range(20):  # keep the object inside the ground area
         d = rng.uniform(0.3, 0.95)
@@ -196,6 +196,19 @@ def _paste_anomaly(img: np.ndarray, lab: np.ndarray, rng: np.random.Generator, a
         cx = centre + rng.uniform(-1.3, 1.3) * half * d
         if r < cx < w - r and cy - r > horizon:
             break
+    mask, rgb = draw_object(rng, cx, cy, r, h, w)
+    img[mask] = rgb[mask]
+    lab[mask] = 1
+    return mask
+
+
+def draw_object(rng: np.random.Generator, cx: float, cy: float, r: float, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """One unseen object: a star, ring, triangle or blob of circumradius ``r`` px centred at (cx, cy),
+    in a saturated colour with a checker, stripe, dot or no pattern in the complementary colour.
+
+    Returns the boolean mask (h, w) and float RGB colours (h, w, 3) in 0-255 (valid under the mask).
+    """
+    yy, xx = _grid(h, w)
     mask = _anomaly_shape(rng, cx, cy, r, h, w)
     colour = _ANOMALY_COLOURS[rng.integers(len(_ANOMALY_COLOURS))].astype(float)
     pattern = rng.choice(["checker", "stripes", "dots", "plain"])
@@ -208,11 +221,8 @@ def _paste_anomaly(img: np.ndarray, lab: np.ndarray, rng: np.random.Generator, a
         alt = ((xx % period - period / 2) ** 2 + (yy % period - period / 2) ** 2) < (period / 3) ** 2
     else:
         alt = np.zeros((h, w), bool)
-    second = 255 - colour
-    img[mask] = colour
-    img[mask & alt] = second
-    lab[mask] = 1
-    return mask
+    rgb = np.where(alt[..., None], 255 - colour, colour)
+    return mask, rgb
 
 
 def make_road_scenes(n: int, size: tuple[int, int] = (128, 128), seed: int = 0) -> SceneSet:

@@ -7,6 +7,8 @@ Sources (the notebook's ``data`` parameter):
 * ``"camvid"`` - CamVid with ``held_out`` classes turned into anomalies: void while training,
   positive at test time. Train = CamVid train, reference = val, test = the test images that
   contain a held-out class.
+* ``"camvid_pasted"`` - CamVid with every class known; test images with one unseen object pasted on
+  the road (:mod:`oodlib.synthetic.pasted`), for segmenters that know every CamVid class.
 * ``"road_anomaly"``, ``"smiyc"``, ``"fishyscapes_lostandfound"`` - anomaly test sets; the
   segmenter trains on Cityscapes when present, otherwise on CamVid (all 11 classes).
 * ``"streethazards"`` - its own training/validation/test splits.
@@ -21,10 +23,11 @@ import pandas as pd
 
 from ...data import segmentation as seg
 from ...data.paths import dataset_dir
+from ...metrics.per_image import streethazards_official_ood
 from ...seeding import child_seed
-from ...synthetic import road_scenes
+from ...synthetic import pasted, road_scenes
 from .dense import size_groups
-from .config import SOURCES
+from .config import SOURCES, TRAINED_MODELS, is_pretrained
 
 DEFAULT_HELD_OUT = ("Pedestrian", "Bicyclist")
 
@@ -52,6 +55,8 @@ class DenseBenchmark:
     ref_labels: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
     test_counts: np.ndarray | None = None
+    test_names: tuple[str, ...] | None = None  # test image paths (real benchmarks), for exported score maps
+    test_placements: list[seg.Placement] | None = None  # where each test image sits in the model input
 
     @property
     def image_size(self) -> tuple[int, int]:
@@ -109,6 +114,37 @@ def _camvid(root, seed, size, n_train, n_test, n_ref, held_out, fit) -> DenseBen
                           size_groups(test_ood), kept, note, ref_labels=split(ref_raw)[0], test_counts=counts)
 
 
+def _camvid_pasted(root, seed, size, n_train, n_test, n_ref, fit) -> DenseBenchmark:
+    """CamVid with all 11 classes known; test = CamVid test images with one object pasted on the road
+    (:func:`oodlib.synthetic.pasted.paste_on_road`, sizes cycling small/medium/large), at native size."""
+    tr_img, tr_raw = seg.read_pairs(_cap(seg.load_camvid(root, "train"), n_train, seed), size, fit=fit)
+    ref_img, ref_raw = seg.read_pairs(_cap(seg.load_camvid(root, "val"), n_ref, seed), size, fit=fit)
+    rng = np.random.default_rng(child_seed(seed, "p5/data/pasted"))
+    road = seg.CAMVID_CLASSES.index("Road")
+    parts, groups, skipped = [], [], 0
+    for i, row in enumerate(_cap(seg.load_camvid(root, "test"), n_test, seed).itertuples()):
+        img, raw = seg.read_pairs(pd.DataFrame([row._asdict()]))
+        name = road_scenes.SIZES_ORDER[i % len(road_scenes.SIZES_ORDER)]
+        done = pasted.paste_on_road(img[0], raw[0] == road, raw[0] == seg.CAMVID_VOID, name, rng)
+        if done is None:
+            skipped += 1
+            continue
+        parts.append(seg.fit_ood_pair(done.image, done.ood, size, fit))
+        groups.append(name)
+    if not parts:
+        raise ValueError(f"CamVid test images ({root}): no image has a road area large enough to paste an object")
+    te_img, test_ood, counts = (np.stack(p) for p in zip(*parts))
+    void = lambda a: np.where(a == seg.CAMVID_VOID, seg.VOID, a).astype(np.uint8)  # noqa: E731
+    note = (f"CamVid ({root}), images {_fit_text(fit, size)}, all 11 classes known; {len(tr_img)} train, "
+            f"{len(ref_img)} val (reference) and {len(te_img)} test images with one procedural object pasted on "
+            f"the road each (Fishyscapes-Static-style blending, oodlib.synthetic.pasted; {skipped} test images "
+            "had no road area large enough and are left out); metrics at the labels' native resolution.")
+    ref_ood = np.where(void(ref_raw) == seg.VOID, seg.VOID, 0).astype(np.uint8)
+    return DenseBenchmark(tr_img, void(tr_raw), ref_img, ref_ood, te_img, test_ood, np.array(groups),
+                          seg.CAMVID_CLASSES, note, ref_labels=void(ref_raw), test_counts=counts,
+                          extra={"pasted_skipped": skipped})
+
+
 def _fit_text(fit: str, size: tuple[int, int]) -> str:
     return (f"scaled to fit {size[0]}x{size[1]} with their aspect ratio kept (padding is void)" if fit == "pad"
             else f"resized to {size[0]}x{size[1]} (aspect ratio not kept)")
@@ -134,7 +170,7 @@ def _train_source(data_dir, seed, size, n_train, n_ref, fit):
 EVALUATION = {"road_anomaly": "all images, local evaluation",
               "smiyc": "validation images, local evaluation",
               "fishyscapes_lostandfound": "validation images, local evaluation",
-              "streethazards": "pooled pixels, not the official per-image protocol"}
+              "streethazards": "official per-image protocol, local evaluation"}
 
 
 def load_dense_benchmark(data: str = "synthetic", data_dir: str | None = None, seed: int = 0,
@@ -157,27 +193,59 @@ def load_dense_benchmark(data: str = "synthetic", data_dir: str | None = None, s
     if data == "camvid":
         _camvid_ids(tuple(held_out))  # check the parameter before touching the disk
         return _camvid(dataset_dir("camvid", data_dir), seed, size, n_train, n_test, n_ref, tuple(held_out), fit)
+    if data == "camvid_pasted":
+        return _camvid_pasted(dataset_dir("camvid", data_dir), seed, size, n_train, n_test, n_ref, fit)
     if data == "streethazards":
         root = dataset_dir("streethazards", data_dir)
         tr = seg.read_pairs(_cap(seg.load_streethazards(root, "training"), n_train, seed), size,
                             seg.streethazards_classes, fit)
         ref = seg.read_pairs(_cap(seg.load_streethazards(root, "validation"), n_ref, seed), size,
                              seg.streethazards_classes, fit)
-        te_img, te_ood, counts = seg.read_ood_pairs(_cap(seg.load_streethazards(root, "test"), n_test, seed), size,
-                                                    seg.streethazards_ood, fit)
+        test = _cap(seg.load_streethazards(root, "test"), n_test, seed)
+        te_img, te_ood, counts = seg.read_ood_pairs(test, size, seg.streethazards_ood, fit)
+        _, official_ood, official_counts = seg.read_ood_pairs(test, size, streethazards_official_ood, fit)
         ref_ood = np.where(ref[1] == seg.VOID, seg.VOID, 0).astype(np.uint8)
         return DenseBenchmark(tr[0], tr[1], ref[0], ref_ood, te_img, te_ood, size_groups(te_ood),
                               seg.STREETHAZARDS_CLASSES, f"StreetHazards ({root}), images {_fit_text(fit, size)}; "
-                              "metrics at the labels' native resolution.", ref_labels=ref[1], test_counts=counts)
+                              "metrics at the labels' native resolution (pooled pixels, unlabeled void; the SOTA "
+                              "row: the official per-image protocol).", ref_labels=ref[1], test_counts=counts,
+                              extra={"official_ood": official_ood, "official_counts": official_counts})
     loaders = {"road_anomaly": (seg.load_road_anomaly, seg.road_anomaly_ood),
                "smiyc": (seg.load_smiyc_anomaly, seg.binary_ood),
                "fishyscapes_lostandfound": (seg.load_fishyscapes, seg.binary_ood)}
     load, convert = loaders[data]
     root = dataset_dir(data, data_dir)
-    te_img, te_ood, counts = seg.read_ood_pairs(_cap(load(root), n_test, seed), size, convert, fit)
+    test = _cap(load(root), n_test, seed)
+    te_img, te_ood, counts = seg.read_ood_pairs(test, size, convert, fit)
     tr, ref, classes, src = _train_source(data_dir, seed, size, n_train, n_ref, fit)
     ref_ood = np.where(ref[1] == seg.VOID, seg.VOID, 0).astype(np.uint8)
     note = (f"{data} test images ({root}), images {_fit_text(fit, size)}; segmenter trained on {src}; "
             "metrics at the labels' native resolution.")
     return DenseBenchmark(tr[0], tr[1], ref[0], ref_ood, te_img, te_ood, size_groups(te_ood), classes, note,
-                          ref_labels=ref[1], test_counts=counts)
+                          ref_labels=ref[1], test_counts=counts, test_names=tuple(test["image"]),
+                          test_placements=seg.placements(test, size, fit))
+
+
+@dataclass
+class P5Data:
+    """The run's benchmark at ``image_size`` (for the models trained here) and, when a pretrained model
+    runs on real data, the same images at ``pretrained_size`` (``pretrained``; else ``None``).
+    ``bench`` is the pretrained one when every model is pretrained."""
+
+    bench: DenseBenchmark
+    pretrained: DenseBenchmark | None = None
+
+
+def load(cfg) -> P5Data:
+    """Load the benchmark(s) a :class:`~.config.P5Config` needs (at most two sizes of the same images)."""
+    args = (cfg.data, cfg.data_dir, cfg.seed)
+    rest = (cfg.n_train, cfg.n_test, cfg.n_ref, tuple(cfg.held_out), cfg.fit)
+    trained = bool(set(cfg.models) & set(TRAINED_MODELS))
+    pretrained = any(is_pretrained(m) for m in cfg.models)
+    own_size = cfg.data != "synthetic" and tuple(cfg.pretrained_size) != tuple(cfg.image_size)
+    if not (pretrained and own_size):
+        return P5Data(load_dense_benchmark(*args, tuple(cfg.image_size), *rest))
+    pre = load_dense_benchmark(*args, tuple(cfg.pretrained_size), *rest)
+    if not trained:
+        return P5Data(pre)
+    return P5Data(load_dense_benchmark(*args, tuple(cfg.image_size), *rest), pre)

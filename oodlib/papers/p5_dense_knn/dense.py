@@ -1,20 +1,16 @@
-"""Dense kNN anomaly maps (P5): reference bank, distance maps, upsampling, combination, metrics.
+"""Dense kNN anomaly maps (P5): cell labels, upsampling, combination, pixel metrics, search timing.
 
-The method: sample ``N`` local features of in-distribution training images (void cells
-dropped) as the reference bank; score every test feature by the **mean Euclidean distance to
-its k = 3 nearest** bank features (no normalisation), upsample the grid map to pixels with
-nearest interpolation; compare with ``1 - logsumexp(logits)`` (``1 +`` :func:`oodlib.scores.free_energy`,
-computed in :func:`~oodlib.papers.p5_dense_knn.train.extract`) and their combination
-(min-max normalised sum, ranges from in-distribution reference images). Scores: higher = more
-OOD. kNN search goes through :class:`oodlib.knn.KNNScorer` (faiss when installed), a chunk of
-images at a time so a large test set never holds one giant query matrix.
+The method (run in :mod:`.run`): a bank of ``N`` local features of in-distribution training images
+(void cells dropped); every test feature scored by the **mean Euclidean distance to its k = 3
+nearest** bank features (no normalisation), the grid map upsampled to pixels with nearest
+interpolation; compared with ``1 - logsumexp(logits)`` (``1 +`` :func:`oodlib.scores.free_energy`)
+and their combination (min-max normalised sum, ranges from in-distribution reference images).
+Scores: higher = more OOD.
 """
 
 from __future__ import annotations
 
 import time
-import warnings
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -38,65 +34,10 @@ def grid_labels(labels: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
     return labels[:, ys][:, :, xs]
 
 
-def sample_bank(features: np.ndarray, labels: np.ndarray, n: int, seed: int = 0,
-                exclude: tuple[int, ...] = (VOID,)) -> np.ndarray:
-    """``n`` reference features drawn without replacement from cells whose label is not excluded.
-
-    Args:
-        features: (m, h, w, C) feature grids of in-distribution training images.
-        labels: (m, H, W) pixel labels (void = 255), reduced with :func:`grid_labels`.
-        n: bank size (paper: 100,000). If fewer valid cells exist, all are used and a
-            warning says how many.
-    Returns:
-        float32 (min(n, valid), C), rows in a seeded random order.
-    """
-    m, h, w, c = features.shape
-    if labels.shape[0] != m:
-        raise ValueError(f"{m} feature grids but {labels.shape[0]} label maps")
-    cells = grid_labels(labels, (h, w)).reshape(-1)
-    valid = np.flatnonzero(~np.isin(cells, exclude))
-    if len(valid) == 0:
-        raise ValueError("no valid (non-void) feature cells to build a bank from")
-    if n > len(valid):
-        warnings.warn(f"bank size {n} exceeds the {len(valid)} valid feature cells; using all of them",
-                      UserWarning, stacklevel=2)
-        n = len(valid)
-    pick = np.random.default_rng(seed).choice(valid, size=n, replace=False)
-    return np.ascontiguousarray(features.reshape(-1, c)[pick], dtype=np.float32)
-
-
 def upsample_nearest(maps: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Grid maps (n, h, w) -> (n, H, W) by nearest interpolation (each cell fills its patch)."""
     t = torch.from_numpy(np.ascontiguousarray(maps, dtype=np.float32))[:, None]
     return F.interpolate(t, size=size, mode="nearest")[:, 0].numpy()
-
-
-@dataclass
-class KNNMaps:
-    """Grid distance maps (n, h, w) and the search wall time per image (seconds)."""
-
-    maps: np.ndarray
-    seconds_per_image: float
-
-
-def knn_maps(bank: np.ndarray, features: np.ndarray, k: int = 3, images_per_chunk: int = 8,
-             backend: str = "auto", device: str = "auto") -> KNNMaps:
-    """Mean Euclidean distance of every feature cell to its ``k`` nearest bank rows.
-
-    Args:
-        bank: (N, C) reference features; features: (n, h, w, C) test feature grids.
-        images_per_chunk: images searched at once (bounds the query matrix).
-    """
-    n, h, w, c = features.shape
-    if bank.shape[1] != c:
-        raise ValueError(f"bank has {bank.shape[1]} channels but the features have {c}")
-    scorer = KNNScorer(k=k, reduction="mean", backend=backend, device=device).fit(bank)
-    out = np.empty((n, h, w), np.float32)
-    t0 = time.perf_counter()
-    for s in range(0, n, images_per_chunk):
-        chunk = features[s : s + images_per_chunk]
-        out[s : s + len(chunk)] = scorer.score(chunk.reshape(-1, c)).reshape(len(chunk), h, w)
-    return KNNMaps(out, (time.perf_counter() - t0) / max(n, 1))
 
 
 def minmax_range(maps: np.ndarray, valid: np.ndarray | None = None) -> tuple[float, float]:

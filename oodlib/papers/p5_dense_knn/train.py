@@ -1,9 +1,6 @@
-"""Supervised segmentation training (no OOD data) and batched feature extraction (P5)."""
+"""Supervised segmentation training (no OOD data), image conversion and mean IoU (P5)."""
 
 from __future__ import annotations
-
-import time
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -12,9 +9,8 @@ from torch.nn import functional as F
 
 from ...data.segmentation import VOID
 from ...device import resolve_device
-from ...scores.posthoc import free_energy
 from ...seeding import seeded, torch_generator
-from ...training import infer, make_optimizer, optimizer_step, train_loop
+from ...training import make_optimizer, optimizer_step, train_loop
 
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:
@@ -58,52 +54,6 @@ def train_segmenter(model: nn.Module, images: np.ndarray, labels: np.ndarray, ep
         log = train_loop(step, len(x_all), epochs, batch_size, gen, model=model, desc=desc)
     model.eval()
     return log.metrics.get("loss", [])
-
-
-@dataclass
-class Extracted:
-    """Probed features of a set of images.
-
-    ``features[name]``: float32 (n, h, w, C) on the model's feature grid; ``lse``: float32
-    (n, H, W) = 1 - logsumexp(pixel logits) = 1 + :func:`oodlib.scores.free_energy` (higher =
-    more OOD); ``pred``: uint8 (n, H, W) argmax class; ``seconds``: extraction wall time
-    (forward passes only) per image.
-    """
-
-    features: dict[str, np.ndarray]
-    lse: np.ndarray
-    pred: np.ndarray
-    seconds_per_image: float
-
-
-_LSE, _PRED = "__lse__", "__pred__"  # output names beside the probes' own
-
-
-def extract(model: nn.Module, images: np.ndarray, probes: tuple[str, ...], batch_size: int = 16,
-            device: str = "auto") -> Extracted:
-    """Run ``model.probe`` over ``images`` (uint8 (n, H, W, 3)) in batches (:func:`oodlib.training.infer`).
-
-    The timing covers ``model.probe`` only (CUDA synchronised), not the image conversion or the
-    copies back to the CPU.
-    """
-    if {_LSE, _PRED} & set(probes):
-        raise ValueError(f"probe names {_LSE!r} and {_PRED!r} are reserved, got {probes}")
-    dev = resolve_device(device)
-    model.to(dev).eval()
-    elapsed = [0.0]
-
-    def run(x: torch.Tensor) -> dict[str, torch.Tensor]:
-        t0 = time.perf_counter()
-        out = model.probe(x, probes)
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        elapsed[0] += time.perf_counter() - t0
-        logits = out["logits"].float()
-        return {**{p: out[p].permute(0, 2, 3, 1).float() for p in probes},
-                _LSE: 1.0 + free_energy(logits), _PRED: logits.argmax(1).to(torch.uint8)}
-
-    res = infer(run, images, batch_size, dev, prepare=to_tensor)
-    return Extracted({p: res[p] for p in probes}, res[_LSE], res[_PRED], elapsed[0] / max(len(images), 1))
 
 
 def mean_iou(pred: np.ndarray, labels: np.ndarray, n_classes: int) -> float:

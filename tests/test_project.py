@@ -90,7 +90,9 @@ def test_results_page_marker_and_rendering(root):
 
 
 def test_bibliography_has_the_five_papers(root):
-    keys = set(re.findall(r"@\w+\{([^,]+),", (root / "references.bib").read_text()))
+    found = re.findall(r"@\w+\{([^,]+),", (root / "references.bib").read_text())
+    assert len(found) == len(set(found)), f"repeated entries: {sorted({k for k in found if found.count(k) > 1})}"
+    keys = set(found)
     assert {"bukhsh2023audioknn", "saengthong2025genrep", "wen2024avood", "p4vaeauggan2021", "galesso2023denseknn"} <= keys
 
 

@@ -396,3 +396,18 @@ def test_smiyc_score_maps_are_exported_at_native_size(tmp_path):
         p5r.export_scores(cfg, result)
     with pytest.raises(ParameterError, match="export_dir"):
         P5Config.from_params({"data": "camvid", "export_dir": str(tmp_path / "x")})
+
+
+def test_a_size_group_of_one_image_is_judged_unstratified():
+    """Four test images in three size terciles (the real-smoke run): a group holds one image, which a
+    stratified bootstrap cannot resample; the evidence is then not stratified and every claim is judged."""
+    from oodlib.papers.p5_dense_knn.data import load
+
+    cfg = P5Config.from_params({"n_train": 4, "n_test": 4, "n_ref": 2, "epochs": 1, "vit_dim": 32, "cnn_width": 8,
+                                "bank_size": 200, "k_sweep": [1, 3], "bank_sweep": [200], "runtime_banks": [200]})
+    loaded = load(cfg)
+    result = p5r.run(cfg, loaded.bench, loaded.pretrained)
+    ev = p5c.evidence(result)
+    assert min(np.unique(ev["ViT"].arrays["size"], return_counts=True)[1]) == 1 and ev["ViT"].stratify is None
+    verdicts = judge_all(p5c.claims(), ev, seed=0)
+    assert all(v.verdict in ("supported", "not supported", "inconclusive", "not run") for v in verdicts)

@@ -92,7 +92,8 @@ def evidence(result: P5Result, data: str = "synthetic") -> dict[str, Evidence]:
     """Per-image evidence (one row per test image, the resampling unit), by the claims that use it.
 
     ``"ViT"``: histograms of every ViT probe's kNN map, its LogSumExp and its combination, and the
-    image's anomaly ``size`` group (stratified, so each resample keeps the groups' sizes);
+    image's anomaly ``size`` group (stratified, so each resample keeps the groups' sizes, when every
+    group has at least two images);
     ``"ViT vs CNN"``: the two fixed kNN features; ``"pretrained"``: ESPNet's fixed kNN feature and
     LogSumExp; ``"runtime"``: the primary model's forward and fixed-feature search seconds per image.
     A set whose models did not run is absent (its claims are then "not run").
@@ -101,8 +102,11 @@ def evidence(result: P5Result, data: str = "synthetic") -> dict[str, Evidence]:
     if "ViT" in runs:
         b = runs["ViT"].bench
         rows = [knn_label("ViT", p) for p in VIT_PROBES] + [lse_label("ViT"), combined_label("ViT")]
-        extra = {"size": np.asarray(b.test_groups).astype(str)}
-        out["ViT"] = Evidence("ViT", {**_score_arrays(result, rows), **extra}, stratify="size", unit="image", data=data)
+        size = np.asarray(b.test_groups).astype(str)
+        # resample within size groups when each has two images or more (a group of one cannot be resampled)
+        strata = "size" if min(np.unique(size, return_counts=True)[1]) >= 2 else None
+        out["ViT"] = Evidence("ViT", {**_score_arrays(result, rows), "size": size}, stratify=strata, unit="image",
+                              data=data)
     if {"ViT", "CNN"} <= set(runs):
         rows = [knn_label("ViT", "keys"), knn_label("CNN", "stage3")]
         out["ViT vs CNN"] = Evidence("ViT vs CNN", _score_arrays(result, rows), unit="image", data=data)

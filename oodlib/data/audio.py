@@ -24,7 +24,7 @@ import torchaudio.functional as AF
 
 from ..progress import progress
 
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".opus", ".mp3", ".aiff", ".aif")  # .opus: Ogg Opus (MSWC), decoded by libsndfile >= 1.0.29
 MIN_SAMPLE_RATE = 1_000
 MAX_SAMPLE_RATE = 384_000
 RANGE_TOLERANCE = 1e-3

@@ -14,7 +14,7 @@ The speaker id is the 8-hex-digit part of the file name; use
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -119,4 +119,56 @@ def speaker_disjoint_split(df: pd.DataFrame, fractions: Mapping[str, float], see
     if (~has).any():
         clip_map = assign(np.array(df.index[~has]))
         out[~has] = [clip_map[i] for i in df.index[~has]]
+    return out
+
+
+def speech_commands_ood_index(
+    root: str | Path,
+    splits: Sequence[str] | None = ("test",),
+    classes: str = "paper12",
+) -> pd.DataFrame:
+    """Speech Commands v0.02 test clips as an OOD set with P1's 12 classes (file listing only, no audio read).
+
+    The 12 classes ("spoken commands detection, 12 classes"): the 10 words of :data:`TEN_WORDS`,
+    ``_unknown_`` (the other 25 words) and ``_silence_``. Only the test split exists here:
+
+    * full release: the clips named in ``testing_list.txt``. It has no silence clips, only the long
+      recordings in ``_background_noise_/``; these are listed with label ``_silence_`` and
+      ``long_file=True`` (cutting them into 1 s clips is left to the caller).
+    * test-set layout: every clip; ``_silence_/`` holds ready 1 s noise clips (``long_file=False``).
+
+    Args:
+        root: a Speech Commands v0.02 folder in either layout (see :func:`load_speech_commands`).
+        splits: must be ``("test",)`` (or ``None``, the same).
+        classes: ``"paper12"`` (the only class set).
+
+    Returns:
+        Columns ``path`` (absolute str), ``label``, ``split`` ("test"), ``split_native`` (``testing_list.txt``
+        or ``test set``), ``speaker`` (None for noise), ``word`` and ``long_file`` (bool).
+    """
+    if classes != "paper12":
+        raise ValueError(f"speech_commands_ood_index: classes must be 'paper12', got {classes!r}")
+    if splits is not None and list(splits) != ["test"]:
+        raise ValueError(f"speech_commands_ood_index: only the test split is indexed, got splits={splits!r}")
+    df = load_speech_commands(root)
+    full = df.attrs["layout"] == "full"
+    rows = df[df["split"] == "test"].assign(long_file=False)
+    noise = Path(root) / "_background_noise_"
+    if full and noise.is_dir():
+        long = [{"path": p, "label": SILENCE, "word": SILENCE, "speaker": None, "split": "test", "long_file": True}
+                for p in sorted(noise.iterdir()) if is_audio_file(p)]
+        rows = pd.concat([rows, pd.DataFrame(long)], ignore_index=True)
+    if rows.empty:
+        raise ValueError(f"speech_commands_ood_index: no test clips in {root} (is testing_list.txt empty?)")
+    rows = rows.assign(path=[str(Path(p).absolute()) for p in rows["path"]],
+                       split_native="testing_list.txt" if full else "test set")
+    cols = ["path", "label", "split", "split_native", "speaker", "word", "long_file"]
+    out = rows[cols].sort_values("path", ignore_index=True)
+    out["speaker"] = out["speaker"].astype(object).where(out["speaker"].notna(), None)
+    out.attrs.update(
+        dataset="speech_commands_v0.02", classes=sorted(out["label"].unique()), root=str(Path(root).absolute()),
+        layout=df.attrs["layout"],
+        split_source="official testing_list.txt (+ _background_noise_ long files as _silence_)" if full
+        else "official test-set archive (every clip)",
+    )
     return out

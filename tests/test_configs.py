@@ -82,7 +82,7 @@ def test_synthetic_audio_config_rejects_nonsense(params, match):
 
 @pytest.mark.parametrize("params,match", [
     ({"epochs": 0}, "'epochs'"), ({"epochs": -3}, "'epochs'"), ({"lr": 0.0}, "'lr'"), ({"lr": NAN}, "'lr'"),
-    ({"lr": -1e-3}, "'lr'"), ({"batch_size": 1}, "'batch_size'"), ({"data": "esc50"}, "'data'"),
+    ({"lr": -1e-3}, "'lr'"), ({"batch_size": 1}, "'batch_size'"), ({"data": "esc-50"}, "'data'"),
     ({"models": ["resnet"]}, "'models'"), ({"models": []}, "'models'"), ({"models": ["mobilenet"] * 2}, "repeat"),
     ({"id_settings": ["music"]}, "'id_settings'"), ({"id_settings": []}, "'id_settings'"),
     ({"clips_per_class": 0}, "clips_per_class"), ({"ood_clips": 0}, "ood_clips"),
@@ -95,7 +95,12 @@ def test_synthetic_audio_config_rejects_nonsense(params, match):
     ({"clips_per_class": 2, "k_values": [100]}, "k_values"),
     ({"data": "folders"}, "id_train_dir"), ({"data": "folders", "id_train_dir": "a"}, "id_test_dir"),
     ({"ood_dirs": {"ID test": "x"}}, "ood_dirs"), ({"ood_dirs": {"other words": "x"}}, "ood_dirs"),
-    ({"ood_dirs": {"mine": ""}}, "ood_dirs"),
+    ({"ood_dirs": {"mine": ""}}, "ood_dirs"), ({"ood_dirs": {"ESC-50": "x"}}, "ood_dirs"),
+    ({"ood_datasets": ["esc-50"]}, "ood_datasets"), ({"ood_datasets": ["esc50", "esc50"]}, "repeat"),
+    ({"data": "speech_commands_v0.02_test", "ood_datasets": ["speech_commands_v0.02"]}, "unknown words"),
+    ({"dataset_options": {"vocalsound": {"x": 1}}}, "takes no options"),
+    ({"dataset_options": {"esc50": {"fold": 1}}}, r"dataset_options\['esc50'\]"),
+    ({"clip_policy": "middle"}, "clip_policy"), ({"clip_hop_s": 0.0}, "clip_hop_s"), ({"window_reduce": "median"}, "window_reduce"),
 ])
 def test_p1_config_rejects_nonsense(params, match):
     with pytest.raises(ParameterError, match=match):

@@ -96,7 +96,7 @@ def test_bibliography_has_the_five_papers(root):
     assert {"bukhsh2023audioknn", "saengthong2025genrep", "wen2024avood", "p4vaeauggan2021", "galesso2023denseknn"} <= keys
 
 
-@pytest.mark.parametrize("stem", ["00_tour", "p2_genrep", "p3_av_ood", "p4_vae_auggan", "p5_dense_knn"])
+@pytest.mark.parametrize("stem", ["00_tour", "p1_audio_knn", "p2_genrep", "p3_av_ood", "p4_vae_auggan", "p5_dense_knn"])
 def test_converted_notebooks_hold_no_loops_and_no_verdicts(root, stem):
     """A converted notebook displays: no for-loops, no verdict logic, claims come from oodlib.claims."""
     import ast

@@ -208,7 +208,7 @@ def test_claims_registry_resolves():
 
     cls, fn = sweep.claims_for("00_tour")
     assert cls is tour.TourConfig and fn is tour.claims
-    assert sweep.claims_for("p3_av_ood") is not None and sweep.claims_for("p1_audio_knn") is None
+    assert sweep.claims_for("p3_av_ood") is not None and sweep.claims_for("00_synthetic_audio") is None
 
 
 # ---------------------------------------------------------------------------- sweeps on Dask

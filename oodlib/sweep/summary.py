@@ -37,6 +37,7 @@ class Declared:
 #: (:func:`count_legacy_claims`)
 CLAIMS_REGISTRY: dict[str, Declared] = {
     "00_tour": Declared("oodlib.papers.tour.config:TourConfig", "oodlib.papers.tour.claims:claims"),
+    "p1_audio_knn": Declared("oodlib.papers.p1_audio_knn.config:P1Config", "oodlib.papers.p1_audio_knn.claims:claims"),
     "p2_genrep": Declared("oodlib.papers.p2_genrep.config:P2Config", "oodlib.papers.p2_genrep.claims:claims"),
     "p3_av_ood": Declared("oodlib.papers.p3_av_ood.config:P3Config", "oodlib.papers.p3_av_ood.claims:claims",
                           "oodlib.papers.p3_av_ood.tables:paper_tables"),

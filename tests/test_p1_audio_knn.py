@@ -176,3 +176,15 @@ def test_embedding_geometry_flags_ood_nearer_the_centre_than_id():
     assert g.loc["ID test", "centre distance"] == pytest.approx(1.0) and np.isnan(g.loc["ID test", "centre AUROC"])
     assert g.loc["blend", "centre distance"] < 0.5 and g.loc["blend", "centre AUROC"] < 10  # fools IForest, LODA, PCA
     assert g.loc["far", "centre distance"] > 1.5 and g.loc["far", "centre AUROC"] > 90
+
+
+def test_other_words_never_hold_an_id_keyword(tmp_path, monkeypatch):
+    """The Speech Commands stand-in shares "follow" with the 18th keyword: with 18+ keyword classes it is left out."""
+    from oodlib.synthetic import vocab
+
+    monkeypatch.setenv("OODLIB_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("OODLIB_PROGRESS", "0")
+    assert "follow" in vocab.EN_KEYWORDS[:18] and "follow" in vocab.SPEECH_COMMANDS_WORDS
+    suite = p1.synthetic_ood_suite(40, seed=0, id_words=tuple(vocab.EN_KEYWORDS[:18]))
+    assert "follow" not in set(suite["other words"].meta["text"])
+    assert "follow" in set(p1.synthetic_ood_suite(40, seed=0)["other words"].meta["text"])

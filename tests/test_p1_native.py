@@ -214,3 +214,20 @@ def test_odin_tuned_by_the_id_only_rule_on_the_validation_split(native_dir):
     assert r.odin["validation"] == "2 validation clips" and "Hsu" in r.odin["rule"]
     fixed = p1.load(P1Config(data="fluent_speech_commands", data_dir=str(native_dir), ood_datasets=["esc50"]))
     assert fixed.settings[0].val is None  # the validation split is read only when a method is tuned on it
+
+
+@pytest.mark.slow
+def test_the_notebook_runs_on_a_native_layout(native_dir, root, tmp_path):
+    """``oodlib run notebooks/p1_audio_knn.ipynb -p data vocalsound`` on the fixture folder: the paper's
+    protocol end to end (the other seven sets as OOD), a record with an interval for every judged claim."""
+    from oodlib.runner import run_notebook
+
+    params = {"data": "vocalsound", "data_dir": str(native_dir), "models": ["mobilenet"], "epochs": 1, "batch_size": 4,
+              "k_vocal": 2, "k_values": [1, 2]}
+    run_notebook(root / "notebooks" / "p1_audio_knn.ipynb", params, output_dir=tmp_path / "nb", records_dir=tmp_path / "rec")
+    rec = json.loads((tmp_path / "rec" / "p1_audio_knn.json").read_text())
+    assert rec["data_source"] == "vocalsound" and "Real Vocalsound" in rec["data_note"]
+    table = rec["metrics"]["ood_tables"]["Vocalsound/mobilenet"]
+    assert set(table) == {NATIVE_NAMES[o] for o in PAPER_SUITE if o != "vocalsound"} | {"Average"}
+    judged = [c for c in rec["claims"] if c["verdict"] != "not run"]
+    assert judged and all(c.get("interval") or c["verdict"] == "inconclusive" for c in judged)

@@ -74,6 +74,7 @@ class P1Data:
         note: one paragraph saying what the data are (for the record and the notebook).
         policy: the clip-length rule of real clips (None for the synthetic one-second clips).
         missing: P1 data sets looked for and not found in the data folder (``ood_datasets=None``).
+        synthetic: True for the embedded synthetic stand-ins (tables then label every row as a stand-in).
     """
 
     settings: list[IDSetting]
@@ -147,11 +148,13 @@ def synthetic_id_setting(name: str, n_classes: int, clips_per_class: int, seed: 
     return IDSetting(name, train, test, k or default_k)
 
 
-def synthetic_ood_suite(n_per_set: int, seed: int) -> dict[str, AudioSet]:
+def synthetic_ood_suite(n_per_set: int, seed: int, id_words: tuple[str, ...] = ()) -> dict[str, AudioSet]:
     """Six synthetic OOD sets mirroring the paper's categories (see :data:`.sets.STANDS_IN_FOR`).
 
     Speakers are drawn from pools disjoint from the ID settings' (offset 100+). Each set is
     generated with ``child_seed(seed, "p1/ood/<set>")`` (one per language for "other languages").
+    ``id_words``: the ID keywords, left out of "other words" (the Speech Commands stand-in shares
+    "follow" with the 18th keyword of the Micro-EN stand-in).
     """
     if n_per_set < 1:
         raise ValueError(f"n_per_set (clips per OOD set) must be >= 1, got {n_per_set}")
@@ -169,7 +172,7 @@ def synthetic_ood_suite(n_per_set: int, seed: int) -> dict[str, AudioSet]:
     lang_audio = np.concatenate([s.audio for s in langs])
     suite = {
         "keywords (Spanish)": speech("keywords (Spanish)", vocab.ES_KEYWORDS, 100, language="es"),
-        "other words": speech("other words", vocab.SPEECH_COMMANDS_WORDS, 200),
+        "other words": speech("other words", [w for w in vocab.SPEECH_COMMANDS_WORDS if w not in id_words], 200),
         "environmental sounds": make_sounds(n_per_class=per_class(8), seed=child_seed(seed, "p1/ood/environmental sounds")),
         "emotional speech": speech("emotional speech", vocab.EMOTION_SENTENCES, 400, rate_wpm=(110, 300), pitch=(5, 95),
                                    intonation=(80, 100)),
@@ -356,7 +359,8 @@ def load(cfg: P1Config) -> P1Data:
         settings = [synthetic_id_setting(name, cfg.keyword_classes if name == "keywords" else 6, cfg.clips_per_class,
                                          cfg.seed, k=cfg.k_keywords if name == "keywords" else cfg.vocal_k)
                     for name in cfg.id_settings]
-        data = P1Data(settings, synthetic_ood_suite(cfg.ood_clips, cfg.seed),
+        id_words = tuple(vocab.EN_KEYWORDS[: cfg.keyword_classes]) if "keywords" in cfg.id_settings else ()
+        data = P1Data(settings, synthetic_ood_suite(cfg.ood_clips, cfg.seed, id_words),
                       "Synthetic: eSpeak NG keywords and vocalisations as ID, six generated OOD sets standing in for "
                       "MSWC Micro-ES, Speech Commands, ESC-50, CREMA-D, Fluent Speech Commands and Voxforge.",
                       synthetic=True)

@@ -132,8 +132,7 @@ def set_of(setting: IDSetting, data: P1Data, name: str) -> AudioSet:
     return data.ood[name] if name in data.ood else next(s.test for s in data.settings if s.name == name)
 
 
-def run_model(cfg: P1Config, setting: IDSetting, arch: str, data: P1Data, inputs: dict[str, torch.Tensor],
-              stage: Callable = None) -> ModelRun:
+def run_model(cfg: P1Config, setting: IDSetting, arch: str, data: P1Data, inputs: dict[str, torch.Tensor]) -> ModelRun:
     """Train ``arch`` on ``setting`` and score every set (per window, then reduced to clips)."""
     x_train = inputs[f"{setting.name}/train"]
     model, hist = train_model(arch, x_train, setting.train.labels, len(setting.train.classes), cfg.epochs, cfg.seed,

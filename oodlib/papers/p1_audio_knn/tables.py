@@ -73,10 +73,10 @@ def ours_label(result: P1Result) -> tuple[str, str]:
     return ("paper", "ours: synthetic stand-in") if result.data.synthetic else ("paper", "ours")
 
 
-def differs(result: P1Result, setting: str, paper_id: str) -> str:
-    """What differs from the paper in one comparison, in words."""
+def differs(result: P1Result, setting: str, paper_id: str | None) -> str:
+    """What differs from the paper in one comparison, in words (``paper_id``: the paper's ID set, if one)."""
     cfg = result.cfg
-    bits = [f"ID = {setting}" + ("" if setting == paper_id else f" (paper: {paper_id})"),
+    bits = [f"ID = {setting}" + ("" if paper_id in (None, setting) else f" (paper: {paper_id})"),
             f"{cfg.epochs} epochs (paper: 100)", f"batch {cfg.batch_size} (paper: 128)"]
     if result.data.policy is not None:
         bits.append(f"clip length: {result.data.policy.describe()} (the paper does not say)")
@@ -137,7 +137,7 @@ def table2_paper(result: P1Result, avg: pd.DataFrame) -> Shown | None:
     if not shared:
         return None
     what = ("the synthetic stand-ins for VocalSound and MSWC Micro-EN" if result.data.synthetic
-            else f"{', '.join(s.name for s in result.data.settings)}; {differs(result, result.data.settings[0].name, 'as named')}")
+            else differs(result, ", ".join(s.name for s in result.data.settings), None))
     return Shown(side_by_side(paper[shared], ours[shared], ours_label(result)),
                  f"{paper.attrs['caption']} | ours: EfficientNet-B0 on {what}")
 

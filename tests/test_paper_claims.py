@@ -126,7 +126,7 @@ def p3_evidence(m: int = 60, seed: int = 0, acc: dict | None = None, auc: dict |
                 route_at: float = 0.9, abl: tuple[float, float] = (0.6, 0.4), collapsed: bool = False) -> dict:
     """Fixture evidence for P3: 4 seen and 4 unseen classes, ``m`` test rows per class."""
     rng = np.random.default_rng(seed)
-    acc = {"seen_mlp": 0.9, "seen_emb": 0.6, "unseen_emb": 0.7, "unseen_mlp": 0.3, **(acc or {})}
+    acc = {"seen_mlp": 0.9, "seen_emb": 0.6, "unseen_emb": 0.7, "unseen_mlp": 0.3, "unseen_avca": 0.5, **(acc or {})}
     auc = {"OOD-entropy": 90, "OOD-binary": 60, "Calibrated stacking": 70, **(auc or {})}
     y = np.r_[np.repeat(SEEN, m), np.repeat(UNSEEN, m)]
     u = y >= 4
@@ -136,9 +136,11 @@ def p3_evidence(m: int = 60, seed: int = 0, acc: dict | None = None, auc: dict |
         d = float(np.sqrt(2) * stats.norm.ppf(value / 100))
         a[f"score:{name}"] = np.r_[_q(n_s, 0, rng.integers(1e6)), _q(n_s, d, rng.integers(1e6))]
     for name, value in acc.items():
-        a[name] = _preds(y, SEEN if name.startswith("seen") else UNSEEN, value, rng)
+        if name != "unseen_avca":
+            a[name] = _preds(y, SEEN if name.startswith("seen") else UNSEEN, value, rng)
     a["stacking_pred"] = np.where(u, a["unseen_emb"], a["seen_mlp"])
     a["stacking_pred"][rng.random(len(y)) < 0.5] = 0  # the stacking baseline: half its rows wrong
+    a["unseen_avca"] = _preds(y, UNSEEN, acc.get("unseen_avca", 0.5), rng)
     a["routes_unseen"] = a["score:OOD-entropy"] > route_at
     a["ablation:L+ + L- (ours)"] = _preds(y, UNSEEN, abl[0], rng)
     a["ablation:L+"] = _preds(y, UNSEEN, abl[1], rng)
@@ -163,6 +165,8 @@ P3_CASES = {  # claim id -> fixture keyword arguments per verdict
                                   "inconclusive": {"m": 6, "route_at": 1.5}},
     "p3/avood_beats_avca": {"supported": {}, "not supported": {"route_at": 3.0},
                             "inconclusive": {"m": 6, "route_at": 0.6}},
+    "p3/zsl_above_avca": {"supported": {}, "not supported": {"acc": {"unseen_avca": 0.9}},
+                          "inconclusive": {"m": 6, "acc": {"unseen_avca": 0.68}}},
 }
 
 
@@ -177,6 +181,7 @@ def test_p3_claims_carry_the_papers_values_and_respect_a_collapse():
     cs = {c.id: c for c in p3.claims(p3.P3Config(dataset="UCF"))}
     assert cs["p3/entropy_best_detector"].paper_effect == pytest.approx(87.66 - 60.06)
     assert cs["p3/avood_beats_avca"].paper_effect == pytest.approx(37.89 - 27.15)
+    assert cs["p3/zsl_above_avca"].paper_effect > 0  # the paper's AV-OOD ZSL beats AVCA's on UCF
     assert cs["p3/binary_worst_detector"].paper_effect == pytest.approx(47.09 - 60.06)
     assert cs["p3/entropy_lowest_fpr"].paper_effect == pytest.approx(8.68 - 39.78)
     activitynet = {c.id: c for c in p3.claims(p3.P3Config(dataset="ActivityNet"))}

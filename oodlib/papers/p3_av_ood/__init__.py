@@ -4,7 +4,7 @@ Wen et al., BMVC 2024. One module per component, each swappable as the paper str
 
 * :mod:`.generator` — conditional WGAN-GP feature generator (L_WGAN + L_rec + L_emb);
 * :mod:`.detector` — OOD-entropy and OOD-binary detectors;
-* :mod:`.embedding` — the AVCA-style cross-attention unseen classifier with negative losses;
+* :mod:`.embedding` — the cross-attention unseen classifier (AVCA's model) with AV-OOD's negative losses (AVCA: the positive ones only);
 * :mod:`.hparams` — the paper's per-dataset settings as named parameter sets;
 * :mod:`.pipeline` — routing, calibrated stacking, the tables' metrics.
 

@@ -66,7 +66,7 @@ def ablation_hm(a: Arrays, name: str) -> float:
 
 
 def gzsl_hm(a: Arrays, name: str) -> float:
-    """HM (%) of ``"AV-OOD"`` (OOD-entropy routing) or ``"AVCA-style"`` (calibrated stacking)."""
+    """HM (%) of ``"AV-OOD"`` (OOD-entropy routing) or ``"AVCA"`` (calibrated stacking of AVCA's model)."""
     if name == "AV-OOD":
         return routed_hm(a, a["routes_unseen"])
     return _hm(a, a["stacking_pred"])
@@ -158,11 +158,17 @@ def claims(cfg: P3Config) -> list[Claim]:
               protocol="oracle: the best HM is searched over thresholds on the test scores, as in the paper's "
                        "Supp. Fig. 1; the mean-entropy threshold itself comes from training data only"),
         Claim("p3/avood_beats_avca",
-              "AV-OOD beats the AVCA calibrated-stacking baseline in HM (here: our embedding model with "
-              "calibrated stacking, an AVCA-style baseline, not the AVCA model)",
-              "Sec. 4.3, Table 1", Compare(gzsl_hm, "AV-OOD", ["AVCA-style"], what="HM"),
+              "AV-OOD beats AVCA (its cross-attention model and losses with calibrated stacking) in HM",
+              "Sec. 4.3, Table 1", Compare(gzsl_hm, "AV-OOD", ["AVCA"], what="HM"),
               "test", "greater", 1.0, "an HM gain under one point is within what a different seed moves",
               units="HM points", check=collapsed,
               paper_effect=_gap(t1, "AV-OOD", "AVCA", "HM"),
+              paper_note=f"Table 1, {cfg.dataset}"),
+        Claim("p3/zsl_above_avca",
+              "AV-OOD's unseen classifier (with the negative losses) has a higher ZSL than AVCA's",
+              "Sec. 4.3, Table 1", Compare(unseen_acc, "unseen_emb", ["unseen_avca"], what="ZSL"),
+              "test", "greater", 1.0, "a ZSL gain under one point is within what a different seed moves",
+              units="ZSL points", check=collapsed,
+              paper_effect=_gap(t1, "AV-OOD", "AVCA", "ZSL"),
               paper_note=f"Table 1, {cfg.dataset}"),
     ]

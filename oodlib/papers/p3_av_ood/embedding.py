@@ -44,6 +44,8 @@ from ...training import infer, make_optimizer, optimizer_step, train_loop
 from .hparams import EVAL_MODES
 
 ALL_TERMS = frozenset({"trip+", "rec+", "reg+", "trip-", "rec-", "reg-"})
+#: AVCA's own losses (Mercea et al. 2022): the positive terms only; AV-OOD adds the negative ones
+AVCA_TERMS = frozenset({"trip+", "rec+", "reg+"})
 
 
 def embedding_net(i: int, o: int, dropout: float, hidden: int | None = None) -> nn.Sequential:

@@ -63,7 +63,7 @@ def tsne_figure(run: AVOODRun, n_classes: int, seed: int, per_class: int = 15) -
     emb2 = TSNE(2, init="pca", random_state=child_seed(seed, "p3/tsne/fit") % 2**31,
                 perplexity=min(20, len(rows) - 1)).fit_transform(x_test[rows])
     thr = run.detectors["entropy"].threshold
-    final = {"Baseline (calibrated stacking)": t.stacking_pred,
+    final = {"AVCA (calibrated stacking)": t.stacking_pred,
              "AV-OOD": route(t.scores["OOD-entropy"] > thr, t.seen_mlp, t.unseen_emb)}
     fig, axes = plt.subplots(1, 2, figsize=(9, 4))
     seen_r = t.is_seen_sample[rows]

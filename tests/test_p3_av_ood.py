@@ -13,6 +13,7 @@ import torch
 from oodlib.data.avca import load_avca_features, load_avca_meta
 from oodlib.data.gzsl import load_avca_benchmark
 from oodlib.metrics.binary import fpr_at_tpr
+from oodlib.params import ParameterError
 from oodlib.papers import p3_av_ood as p3
 from oodlib.papers.p3_av_ood.embedding import _negatives, triplet
 from oodlib.synthetic.av_features import AVFeatureSpec, synthetic_gzsl
@@ -474,3 +475,26 @@ def test_official_checkpoint_mismatches_are_named(tmp_path):
         p3.load_official(p3.CrossAttentionEmbedding(), tmp_path / "nothing.pt")
     with pytest.raises(FileNotFoundError):
         p3.load_official(p3.CrossAttentionEmbedding(), tmp_path / "absent.pt")
+
+
+def test_a_run_evaluates_the_authors_checkpoint_in_place_of_training(tmp_path):
+    """``uc_checkpoint``: AV-OOD's unseen classifier is the loaded one (its outputs are the source model's), the
+    rest is trained as usual, and the loss ablation trains its own full model so it stays paired."""
+    from oodlib.papers.p3_av_ood.run import train_ablation
+
+    bench = synthetic_gzsl("UCF", AVFeatureSpec(n_train=6, n_eval=3), seed=0)
+    hp = p3.hparams("UCF", gen_epochs=1, det_epochs=1, sc_epochs=1, uc_epochs=1, n_syn_unseen=5, det_batch=64)
+    trained = p3.run_av_ood(bench, hp, seed=0, device="cpu")
+    path = tmp_path / "avood_unseen.pt"
+    torch.save({"model": _official_state(trained.embedding.model)}, path)
+    loaded = p3.run_av_ood(bench, hp, seed=1, device="cpu", uc_checkpoint=str(path))
+    assert loaded.uc_checkpoint == str(path) and loaded.embedding.model is not trained.embedding.model
+    x = np.concatenate([bench.stage2.seen_x, bench.stage2.unseen_x])
+    np.testing.assert_array_equal(loaded.embedding.distances(x, bench.stage2.all_classes),
+                                  trained.embedding.distances(x, bench.stage2.all_classes))
+    abl = train_ablation(loaded, seed=1, device="cpu")
+    st = bench.stage2
+    again = p3.train_embedding(st, bench, hp, p3.component_seeds(1)["embedding/stage2"], "cpu")
+    np.testing.assert_array_equal(abl["L+ + L- (ours)"], again.predict(x, st.unseen_classes))  # retrained: paired
+    with pytest.raises(ParameterError, match="uc_checkpoint"):
+        p3.P3Config(uc_checkpoint=str(tmp_path / "absent.pt")).check()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ...config import RunConfig, at_least, one_of
 from ...params import ParameterError
@@ -22,6 +23,7 @@ class P3Config(RunConfig):
     n_eval: int = 15  # synthetic validation/test samples per seen class
     ablation: bool = True  # supplementary Table 1: four more unseen classifiers
     tsne_classes: int = 6  # seen and unseen classes in the t-SNE figure
+    uc_checkpoint: str | None = None  # the authors' released unseen-classifier weights, evaluated in place of training it
 
     def check(self) -> None:
         super().check()
@@ -30,6 +32,9 @@ class P3Config(RunConfig):
         at_least("n_train", self.n_train, 2, 10_000)
         at_least("n_eval", self.n_eval, 1, 10_000)
         at_least("tsne_classes", self.tsne_classes, 1, 100)
+        if self.uc_checkpoint is not None and not Path(self.uc_checkpoint).expanduser().is_file():
+            raise ParameterError(f"parameter 'uc_checkpoint': no file {self.uc_checkpoint!r} (the authors' "
+                                 "unseen-classifier state dict, loaded strictly by their tensor names)")
         try:
             self.hp  # unknown names and out-of-range values in `overrides`
         except ValueError as err:

@@ -133,6 +133,7 @@ class AVOODRun:
     beta_hm: np.ndarray
     test: TestPredictions
     avca_embedding: EmbeddingClassifier | None = None  # AVCA's stage-2 model (AVCA_TERMS)
+    uc_checkpoint: str | None = None  # where ``embedding`` was loaded from (None: trained here)
 
 
 def _train_mlp(x: np.ndarray, y_local: np.ndarray, n: int, epochs: int, lr: float, batch: int, seed: int,
@@ -170,8 +171,26 @@ def component_seeds(seed: int) -> dict[str, int]:
     return {c: child_seed(seed, f"p3/{c}") for c in COMPONENTS}
 
 
-def run_av_ood(bench: GZSLBenchmark, hp: HParams, seed: int = 0, device: str = "auto") -> AVOODRun:
-    """Train the generator, both detectors, the seen MLP, the unseen classifiers and the stage-1 model."""
+def loaded_embedding(path: str, bench: GZSLBenchmark, hp: HParams, device: str) -> EmbeddingClassifier:
+    """The authors' released unseen classifier (:func:`.checkpoints.load_official`, strict) for this benchmark."""
+    from ...device import resolve_device
+    from .checkpoints import load_official
+    from .embedding import CrossAttentionEmbedding
+
+    dev = resolve_device(device)
+    model = CrossAttentionEmbedding(bench.audio_dim, bench.stage2.train_x.shape[1] - bench.audio_dim, bench.text.shape[1],
+                                    dropout_enc=hp.dropout_enc, dropout_proj=hp.dropout_proj, dropout_dec=hp.dropout_dec)
+    return EmbeddingClassifier(load_official(model, path).to(dev).eval(), np.asarray(bench.text, np.float32), dev,
+                               hp.uc_eval)
+
+
+def run_av_ood(bench: GZSLBenchmark, hp: HParams, seed: int = 0, device: str = "auto",
+               uc_checkpoint: str | None = None) -> AVOODRun:
+    """Train the generator, both detectors, the seen MLP, the unseen classifiers and the stage-1 model.
+
+    ``uc_checkpoint``: the authors' released AV-OOD unseen classifier, evaluated in place of the
+    stage-2 one trained here (everything else is trained as usual).
+    """
     st = bench.stage2
     seen, unseen = st.seen_classes, st.unseen_classes
     sd = component_seeds(seed)
@@ -186,7 +205,8 @@ def run_av_ood(bench: GZSLBenchmark, hp: HParams, seed: int = 0, device: str = "
                           "seen MLP")
     unseen_mlp = _train_mlp(xu, local_labels(yu, unseen), len(unseen), hp.sc_epochs, hp.sc_lr, hp.sc_batch,
                             sd["unseen_mlp"], device, "unseen MLP")
-    emb = train_embedding(st, bench, hp, sd["embedding/stage2"], device)
+    emb = (loaded_embedding(uc_checkpoint, bench, hp, device) if uc_checkpoint
+           else train_embedding(st, bench, hp, sd["embedding/stage2"], device))
     # AVCA: the same model with AVCA's losses (and the same seed: only the loss terms differ), calibrated
     # stacking with beta from the stage-1 validation split (AVCA's protocol, AVCA's stage-1 model)
     avca = train_embedding(st, bench, hp, sd["embedding/stage2"], device, AVCA_TERMS)
@@ -211,7 +231,7 @@ def run_av_ood(bench: GZSLBenchmark, hp: HParams, seed: int = 0, device: str = "
         unseen_avca=allc[~np.isin(allc, seen)][dist_avca[:, ~np.isin(allc, seen)].argmin(1)],
     )
     return AVOODRun(bench, hp, gen, hist, (xu, yu), detectors, seen_mlp, unseen_mlp, emb, emb1, beta, beta_hm, test,
-                    avca)
+                    avca, uc_checkpoint)
 
 
 def seen_accuracy(run: AVOODRun, which: str) -> float:
@@ -294,7 +314,7 @@ def entropy_threshold_sweep(run: AVOODRun, n: int = 60) -> dict[str, np.ndarray]
 
 
 __all__ = [
-    "AVOODRun", "BETAS", "COMPONENTS", "TestPredictions", "component_seeds", "av_ood_metrics", "calibrated_stacking", "choose_beta",
+    "AVOODRun", "BETAS", "COMPONENTS", "loaded_embedding", "TestPredictions", "component_seeds", "av_ood_metrics", "calibrated_stacking", "choose_beta",
     "detection_auc", "detector_table_row", "entropy_threshold_sweep", "routed_hm_curve", "gzsl_from_routing", "harmonic_mean",
     "local_labels", "operating_point", "route", "run_av_ood", "seen_accuracy", "stacking_metrics",
     "stacking_score", "train_embedding", "unseen_accuracy",

@@ -63,15 +63,16 @@ def train_ablation(run: AVOODRun, seed: int, device: str = "auto") -> dict[str, 
     """Unseen predictions of the embedding model for each loss subset (supplementary Table 1).
 
     Every variant starts from the same seed as the run's own model (a paired comparison: only
-    the loss terms differ); the full model is the run's own, and "L+" (AVCA's losses) is the run's
-    AVCA model, trained with that same seed.
+    the loss terms differ); the full model is the run's own (trained again here when the run's was
+    loaded from the authors' checkpoint, so the comparison stays paired), and "L+" (AVCA's losses)
+    is the run's AVCA model, trained with that same seed.
     """
     st = run.bench.stage2
     x = np.concatenate([st.seen_x, st.unseen_x])
     s = component_seeds(seed)["embedding/stage2"]
     out = {}
     for name, terms in ABLATIONS.items():
-        known = {ALL_TERMS: run.embedding, AVCA_TERMS: run.avca_embedding}
+        known = {AVCA_TERMS: run.avca_embedding, **({} if run.uc_checkpoint else {ALL_TERMS: run.embedding})}
         emb = known.get(terms) or train_embedding(st, run.bench, run.hp, s, device, terms)
         out[name] = emb.predict(x, st.unseen_classes)
     return out
@@ -79,6 +80,6 @@ def train_ablation(run: AVOODRun, seed: int, device: str = "auto") -> dict[str, 
 
 def run(cfg: P3Config, bench: GZSLBenchmark) -> P3Result:
     """Train everything a P3 notebook run reports (the ablation when ``cfg.ablation``)."""
-    r = run_av_ood(bench, cfg.hp, seed=cfg.seed, device=cfg.device)
+    r = run_av_ood(bench, cfg.hp, seed=cfg.seed, device=cfg.device, uc_checkpoint=cfg.uc_checkpoint)
     ablation = train_ablation(r, cfg.seed, cfg.device) if cfg.ablation else {}
     return P3Result(r, ablation, cfg.data)

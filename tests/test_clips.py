@@ -60,3 +60,12 @@ def test_bad_policies_are_refused():
         with pytest.raises(ValueError, match=match):
             ClipPolicy(**kw)
     assert "'windows'" in ClipPolicy("windows", reduce="max").describe() and "max" in ClipPolicy("windows", reduce="max").describe()
+
+
+def test_p1_config_lists_the_same_policies():
+    """P1's config (kept free of the audio stack) repeats the policy names: they must stay equal."""
+    from oodlib.data.clips import MODES, REDUCTIONS
+    from oodlib.papers.p1_audio_knn.config import CLIP_POLICIES, P1Config
+
+    assert CLIP_POLICIES == MODES and set(REDUCTIONS) == {"mean", "max"}
+    P1Config(clip_policy="windows", window_reduce="max").check()

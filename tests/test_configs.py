@@ -96,10 +96,12 @@ def test_synthetic_audio_config_rejects_nonsense(params, match):
     ({"data": "folders"}, "id_train_dir"), ({"data": "folders", "id_train_dir": "a"}, "id_test_dir"),
     ({"ood_dirs": {"ID test": "x"}}, "ood_dirs"), ({"ood_dirs": {"other words": "x"}}, "ood_dirs"),
     ({"ood_dirs": {"mine": ""}}, "ood_dirs"), ({"ood_dirs": {"ESC-50": "x"}}, "ood_dirs"),
-    ({"ood_datasets": ["esc-50"]}, "ood_datasets"), ({"ood_datasets": ["esc50", "esc50"]}, "repeat"),
+    ({"data": "crema_d", "ood_datasets": ["esc-50"]}, "ood_datasets"),
+    ({"data": "crema_d", "ood_datasets": ["esc50", "esc50"]}, "repeat"),
+    ({"ood_datasets": ["esc50"]}, "need a real ID set"), ({"dataset_options": {"esc50": {}}}, "need a real ID set"),
     ({"data": "speech_commands_v0.02_test", "ood_datasets": ["speech_commands_v0.02"]}, "unknown words"),
-    ({"dataset_options": {"vocalsound": {"x": 1}}}, "takes no options"),
-    ({"dataset_options": {"esc50": {"fold": 1}}}, r"dataset_options\['esc50'\]"),
+    ({"data": "crema_d", "dataset_options": {"vocalsound": {"x": 1}}}, "takes no options"),
+    ({"data": "crema_d", "dataset_options": {"esc50": {"fold": 1}}}, r"dataset_options\['esc50'\]"),
     ({"clip_policy": "middle"}, "clip_policy"), ({"clip_hop_s": 0.0}, "clip_hop_s"), ({"window_reduce": "median"}, "window_reduce"),
 ])
 def test_p1_config_rejects_nonsense(params, match):

@@ -84,7 +84,7 @@ def _crema(root: Path) -> None:
 def _esc50(root: Path) -> None:
     rows = []
     for c, (target, category) in enumerate(((0, "dog"), (10, "rain"))):
-        for fold in (1, 4, 5):
+        for fold in (1, 2, 3, 4, 5):
             name = f"{fold}-{100 + c}-A-{target}.flac"
             _tone(root / "audio" / name, c, 5.0)
             rows.append((name.replace(".flac", ".wav"), fold, target, category, True, 100 + c, "A"))
@@ -136,7 +136,8 @@ def native_dir(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("data", [d for d in PAPER_SUITE])
 def test_every_native_set_is_an_id_set_with_the_others_as_ood(native_dir, data):
-    cfg = P1Config(data=data, data_dir=str(native_dir), models=["mobilenet"])
+    cfg = P1Config(data=data, data_dir=str(native_dir), models=["mobilenet"], k_values=[1, 2],
+                   k_vocal=2 if data == "vocalsound" else None)
     d = p1.load(cfg)
     others = {NATIVE_NAMES[o] for o in PAPER_SUITE if o != data}  # the paper's protocol: the other seven
     s = d.settings[0]
@@ -146,7 +147,8 @@ def test_every_native_set_is_an_id_set_with_the_others_as_ood(native_dir, data):
     else:
         assert s.name == NATIVE_NAMES[data] and set(d.ood) == others and len(s.train.classes) == 2
     assert not d.missing and len(s.train) and len(s.test)
-    assert s.k == (100 if data == "vocalsound" else 5)  # the paper's k
+    assert s.k == (2 if data == "vocalsound" else 5)  # the paper's k for keywords; ours for the tiny VocalSound
+    assert P1Config(data=data).vocal_k == 100  # the paper's k for real VocalSound by default
     assert all(x.audio.shape[1] == 16000 for x in (s.train, s.test, *d.ood.values()))
     assert "loudest" in d.note and "official" in d.note
 
@@ -156,8 +158,8 @@ def test_windows_policy_scores_clips_not_windows(native_dir):
                    clip_hop_s=0.5)
     d = p1.load(cfg)
     esc = d.ood["ESC-50"]
-    assert p1.clip_ids(esc).max() + 1 == 6 and len(esc) == 6 * 9  # six 5-s clips, nine 1-s windows each
-    assert d.summary().set_index("set").loc["ESC-50", "clips"] == "6 (54 windows)"
+    assert p1.clip_ids(esc).max() + 1 == 10 and len(esc) == 10 * 9  # ten 5-s clips, nine 1-s windows each
+    assert d.summary().set_index("set").loc["ESC-50", "clips"] == "10 (90 windows)"
 
 
 def test_a_native_run_end_to_end(native_dir):
@@ -180,6 +182,8 @@ def test_a_native_run_end_to_end(native_dir):
 def test_bad_real_parameters_fail_before_any_work(native_dir, tmp_path):
     from oodlib.params import ParameterError
 
+    with pytest.raises(ValueError, match=r"k=100 .* needs a training bank of at least k clips, got 6"):
+        p1.load(P1Config(data="vocalsound", data_dir=str(native_dir)))  # the paper's k on a 6-clip training set
     with pytest.raises(ParameterError, match="'ood_datasets'"):
         P1Config(data="esc50", ood_datasets=["esc50"]).check()
     with pytest.raises(ParameterError, match="dataset_options"):
@@ -193,9 +197,13 @@ def test_bad_real_parameters_fail_before_any_work(native_dir, tmp_path):
 def test_p1_real_profile_sets_on_the_shared_data(shared_data):
     """The real profile's data: Speech Commands' 10 words as ID, its unknown words and silence, the real
     ESC-50 clips and the DCASE machine clips as OOD (one clip-policy window per clip)."""
-    cfg = P1Config(data="speech_commands_v0.02_test", data_dir=str(shared_data), max_per_class=3)
+    cfg = P1Config(data="speech_commands_v0.02_test", data_dir=str(shared_data), max_per_class=3,
+                   ood_datasets=["esc50", "dcase2023t2_dev_mini"])
     d = p1.load(cfg)
     assert set(d.ood) == {"unknown words", "silence / noise", "ESC-50", "machine sounds"}
+    assert len(d.ood["unknown words"]) == 3 and len(d.ood["machine sounds"]) == 3  # max_per_class caps OOD sets too
+    auto = p1.load(P1Config(data="speech_commands_v0.02_test", data_dir=str(shared_data), max_per_class=3))
+    assert "machine sounds" not in auto.ood and "ESC-50" in auto.ood  # by default the paper's sets only
     assert p1.clip_ids(d.ood["ESC-50"]).max() + 1 == len(d.ood["ESC-50"]) == 150  # 50 classes x 3
     assert "ESC-50 (esc50)" in d.note
 
@@ -231,3 +239,23 @@ def test_the_notebook_runs_on_a_native_layout(native_dir, root, tmp_path):
     assert set(table) == {NATIVE_NAMES[o] for o in PAPER_SUITE if o != "vocalsound"} | {"Average"}
     judged = [c for c in rec["claims"] if c["verdict"] != "not run"]
     assert judged and all(c.get("interval") or c["verdict"] == "inconclusive" for c in judged)
+
+
+def test_ood_clips_of_id_classes_are_left_out_and_long_noise_is_cut(native_dir):
+    """With MSWC (every keyword) as ID, a Speech Commands clip of an ID keyword is no OOD clip: left out and
+    counted; its long background-noise files become one-second clips, as its silence class is."""
+    from oodlib.data.speech_commands import TEN_WORDS
+
+    words = ("left", "right")  # the fixture's MSWC keywords, both Speech Commands words too
+    cfg = P1Config(data="mswc_micro_en", data_dir=str(native_dir), ood_datasets=["speech_commands_v0.02"])
+    d = p1.load(cfg)
+    sc = d.ood["SpeechCommands"]
+    assert not set(sc.meta["word"].dropna()) & set(words) and "2 SpeechCommands clips of the ID classes" in d.note
+    noise = sc.meta[sc.meta["long_file"].fillna(False).astype(bool)]
+    assert len(noise) == 6 and noise["clip"].nunique() == 6  # one 6 s file -> six one-second clips
+    assert p1.clip_ids(sc).max() + 1 == len(sc) == len(TEN_WORDS) - 2 + 1 + 6  # 8 words left, bed, 6 noise seconds
+    assert "every keyword of the split CSV" in d.note
+    with pytest.raises(Exception, match="one Speech Commands release"):
+        P1Config(data="esc50", ood_datasets=["speech_commands_v0.02", "speech_commands_v0.02_test"]).check()
+    with pytest.raises(Exception, match="need a real ID set"):
+        P1Config(ood_datasets=["esc50"]).check()

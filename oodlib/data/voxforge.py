@@ -134,7 +134,10 @@ def voxforge_index(
     if split_lists:
         by_archive = _read_lists(split_lists, set(clips["archive"]))
         native = clips["archive"].map(by_archive)
-        source = "split lists " + ", ".join(str(f) for f in split_lists.values())
+        unlisted = sorted(set(clips.loc[native.isna(), "archive"]))
+        source = "split lists " + ", ".join(str(f) for f in split_lists.values()) + (
+            f"; {len(unlisted)} archive(s) listed in none of them are in no split (first: {', '.join(unlisted[:3])})"
+            if unlisted else "")
     else:
         native = clips["speaker"].map(_tfds_rule(clips["speaker"], seed))
         source = f"TFDS voxforge rule: speaker-disjoint 0.7/0.1/0.2, RandomState({seed}) over the speakers found"

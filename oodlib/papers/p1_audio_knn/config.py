@@ -118,8 +118,14 @@ class P1Config(RunConfig):
 
     def _check_datasets(self) -> None:
         """``ood_datasets`` and ``dataset_options`` name known sets and options; real OOD sets need real ID data."""
+        if self.data == "synthetic" and (self.ood_datasets is not None or self.dataset_options):
+            raise ParameterError("parameters 'ood_datasets' and 'dataset_options' name real data sets: they need a real "
+                                 "ID set (data), got data='synthetic' (use ood_dirs for extra OOD folders)")
         if self.ood_datasets is not None:
             names("ood_datasets", self.ood_datasets, OOD_DATASETS)
+            if len(set(SPEECH_COMMANDS) & set(self.ood_datasets)) > 1:
+                raise ParameterError("parameter 'ood_datasets': list one Speech Commands release, not both "
+                                     f"({', '.join(SPEECH_COMMANDS)} are the same set, 'SpeechCommands')")
             if self.data in self.ood_datasets:
                 raise ParameterError(f"parameter 'ood_datasets': {self.data!r} is the ID set of this run (data); "
                                      "it cannot also be an OOD set")

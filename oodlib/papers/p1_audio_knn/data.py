@@ -95,7 +95,8 @@ class P1Data:
 
         rows = [{"set": s.name, "role": "ID train / test", "clips": f"{clips(s.train)} / {clips(s.test)}",
                  "classes": len(s.train.classes), "stands in for": stands(s.name)} for s in self.settings]
-        rows += [{"set": n, "role": "OOD", "clips": clips(o), "classes": ood_class_count(o), "stands in for": stands(n)}
+        rows += [{"set": n, "role": "OOD", "clips": clips(o), "classes": ood_class_count(o, n in NATIVE_NAMES.values()),
+                  "stands in for": stands(n)}
                  for n, o in self.ood.items()]
         return pd.DataFrame(rows)
 
@@ -224,8 +225,8 @@ def speech_commands_setting(root: str | Path, seed: int, test_fraction: float = 
 
     The full release uses its official train/test lists (and, with ``with_validation``, its
     validation list as the setting's ``val``); the test-set layout is split speaker-disjointly
-    with ``seed`` and has no validation split. ``max_per_class`` caps clips per word (chosen with
-    the seed) to bound the run time.
+    with ``seed`` and has no validation split. ``max_per_class`` caps clips per word and split,
+    and the unknown-word and silence sets, chosen with the seed, to bound the run time.
     """
     if max_per_class is not None and max_per_class < 0:
         raise ValueError(f"max_per_class must be >= 0 (0 or None = all), got {max_per_class}")
@@ -246,6 +247,8 @@ def speech_commands_setting(root: str | Path, seed: int, test_fraction: float = 
     setting = IDSetting("speech commands (10 words)", clip_set(ids[ids.split == "train"], policy, classes, "ID train"),
                         clip_set(ids[ids.split == "test"], policy, classes, "ID test"), k, val)
     test_part = df[df.split == "test"]
+    if max_per_class:  # the OOD sets too: at most max_per_class clips each
+        test_part = test_part.sample(frac=1.0, random_state=seed).groupby("label").head(max_per_class)
     ood = {"unknown words": clip_set(test_part[test_part.label == UNKNOWN], policy, classes, "unknown words", False)}
     if (test_part.label == SILENCE).any():
         ood["silence / noise"] = clip_set(test_part[test_part.label == SILENCE], policy, classes, "silence / noise", False)
@@ -276,31 +279,51 @@ def native_setting(dataset: str, cfg: P1Config, policy: ClipPolicy) -> IDSetting
                          "an ID set's test split must use its training classes")
     name = NATIVE_NAMES[dataset]
     k = cfg.vocal_k if dataset == "vocalsound" else cfg.k_keywords
+    if k > len(train) or min(cfg.k_values) > len(train):
+        raise ValueError(f"{dataset}: k={k} (k_values {cfg.k_values}) needs a training bank of at least k clips, "
+                         f"got {len(train)} (max_per_class={cfg.max_per_class}); lower k or raise max_per_class")
     dev = dev[dev["label"].isin(classes)]
     val = clip_set(dev, policy, classes, f"{name} validation") if len(dev) else None
     return IDSetting(name, clip_set(train, policy, classes, f"{name} train"), clip_set(test, policy, classes, "ID test"),
                      k, val)
 
 
-def native_ood_set(dataset: str, cfg: P1Config, policy: ClipPolicy) -> AudioSet:
-    """The test split of a real set as one OOD set (``dcase2023t2_dev_mini``: every clip)."""
+def native_ood_set(dataset: str, cfg: P1Config, policy: ClipPolicy, id_classes: list[str]) -> tuple[AudioSet, str]:
+    """The test split of a real set as one OOD set (``dcase2023t2_dev_mini``: every clip), and a note.
+
+    Clips of an ID class (a keyword of the ID set that the OOD set also holds, e.g. Speech Commands'
+    "yes" in MSWC) are left out and counted in the note. Long noise files (Speech Commands'
+    ``_background_noise_``) are cut into one-second clips, each a clip of its own, as its silence class is.
+    """
     root = dataset_dir(dataset, cfg.data_dir)
     if dataset in EXTRA_OOD_NAMES:
-        frame = audio_files(root)
-        name = EXTRA_OOD_NAMES[dataset]
+        frame, name = audio_files(root), EXTRA_OOD_NAMES[dataset]
     else:
         frame = native_index(dataset, root, ("test",), cfg.dataset_options.get(dataset, {}))
         name = NATIVE_NAMES[dataset]
-    return clip_set(cap_per_class(frame, cfg.max_per_class, cfg.seed), policy, [name], name, labelled=False)
+    words = frame["word"] if "word" in frame.columns else frame.get("label")
+    shared = words.isin(id_classes) if words is not None else pd.Series(False, index=frame.index)
+    note = (f" {int(shared.sum())} {name} clips of the ID classes ({', '.join(sorted(set(words[shared])))}) are left "
+            "out of that OOD set." if shared.any() else "")
+    frame = cap_per_class(frame[~shared], cfg.max_per_class, cfg.seed)
+    long = frame["long_file"].fillna(False).astype(bool) if "long_file" in frame.columns else frame["path"].isna()
+    out = clip_set(frame[~long], policy, [name], name, labelled=False)
+    if long.any():  # every second of a long noise file is one clip
+        cut = clip_set(frame[long], ClipPolicy("windows", 1.0, 1.0), [name], name, labelled=False)
+        meta = pd.concat([out.meta, cut.meta.assign(clip=n_clips(out) + np.arange(len(cut)))], ignore_index=True)
+        out = AudioSet(np.concatenate([out.audio, cut.audio]), np.concatenate([out.labels, cut.labels]), [name],
+                       SAMPLE_RATE, meta, name)
+        note += f" {name}: {int(long.sum())} long noise files cut into {len(cut)} one-second clips."
+    return out, note
 
 
 def ood_datasets(cfg: P1Config) -> tuple[list[str], list[str]]:
     """``(used, missing)``: the real OOD sets of a run by data-folder name.
 
     ``cfg.ood_datasets`` when given (each must exist); otherwise every set of the paper's suite
-    (and the DCASE machine clips) other than the ID set that is found in the data folder,
-    Speech Commands from the full release if present, else the test subset; ``missing`` names the
-    paper's sets not found.
+    other than the ID set that is found in the data folder (so the averages are over the paper's
+    sets), Speech Commands from the full release if present, else the test subset; ``missing``
+    names the paper's sets not found. Other sets (the DCASE machine clips) join only by name.
     """
     if cfg.ood_datasets is not None:
         return list(cfg.ood_datasets), []
@@ -308,25 +331,23 @@ def ood_datasets(cfg: P1Config) -> tuple[list[str], list[str]]:
         return [], []
     found = lambda name: dataset_dir(name, cfg.data_dir, must_exist=False).is_dir()  # noqa: E731
     used, missing = [], []
-    for name in (*PAPER_SUITE, *EXTRA_OOD_NAMES):
+    for name in PAPER_SUITE:
         if name == cfg.data or (name in SPEECH_COMMANDS and cfg.data in SPEECH_COMMANDS):
             continue
         if name == "speech_commands_v0.02" and not found(name) and found("speech_commands_v0.02_test"):
             name = "speech_commands_v0.02_test"
-        if found(name):
-            used.append(name)
-        elif name not in EXTRA_OOD_NAMES:  # a set of the paper's that this folder lacks
-            missing.append(name)
+        (used if found(name) else missing).append(name)
     return used, missing
 
 
-def ood_class_count(audio_set: AudioSet) -> int | str:
+def ood_class_count(audio_set: AudioSet, prefer_label: bool = False) -> int | str:
     """An OOD set's own number of classes (words, sounds) from its metadata, or ``"-"`` when it has none.
 
     An OOD set's ``classes`` are not its own (Speech Commands' unknown words carry the ID
-    classes with label -1), so they are never counted.
+    classes with label -1), so they are never counted. ``prefer_label``: count a native index's
+    ``label`` (the classes as the paper counts them: Speech Commands' 12, not its 35 words).
     """
-    for column in ("word", "text", "category", "label"):
+    for column in (("label",) if prefer_label else ()) + ("word", "text", "category", "label"):
         if column in audio_set.meta.columns:
             return int(audio_set.meta[column].nunique())
     return "-"
@@ -382,13 +403,21 @@ def load(cfg: P1Config) -> P1Data:
         else:
             settings, ood = [native_setting(cfg.data, cfg, policy)], {}
             note = f"Real {NATIVE_NAMES[cfg.data]} ({cfg.data}, native layout and official splits) as ID."
+        id_classes = list(settings[0].train.classes)
         for name in used:
-            s = native_ood_set(name, cfg, policy)
+            s, extra = native_ood_set(name, cfg, policy, id_classes)
+            if s.name in ood:
+                raise ValueError(f"two OOD sets are both named {s.name!r} ({name}); list one of them in ood_datasets")
             ood[s.name] = s
+            note += extra
         if used:
             note += " Real OOD test splits: " + ", ".join(f"{NATIVE_NAMES.get(n) or EXTRA_OOD_NAMES[n]} ({n})" for n in used) + "."
         if missing:
             note += " Not found in the data folder, so not in the averages: " + ", ".join(missing) + "."
+        for mswc in (n for n in ("mswc_micro_en", "mswc_micro_es") if n in (cfg.data, *used)):
+            if not cfg.dataset_options.get(mswc, {}).get("keywords"):
+                note += (f" {NATIVE_NAMES[mswc]}: every keyword of the split CSV, not P1's Micro subset (its keyword "
+                         f"list is not published; give dataset_options {{{mswc}: {{keywords: [...]}}}}).")
         note += f" Clip length: {policy.describe()}."
         data = P1Data(settings, ood, note, policy, missing)
     for name, folder in cfg.ood_dirs.items():

@@ -96,8 +96,9 @@ def classical_scores(train_feats: np.ndarray, feats: Mapping[str, np.ndarray], s
     """The five classical detectors fitted on ID training embeddings (raw, as P1), scored on every set.
 
     ``pyod_scores=True`` scores LODA and PCA with PyOD's own functions, as P1 ran them; the
-    default corrects them; ``only`` restricts the detectors (their labels) (:mod:`oodlib.scores.classical`). See :func:`embedding_geometry` for
-    why the global detectors can still fall below chance.
+    default corrects them (:mod:`oodlib.scores.classical`). ``only``: the detectors to fit, by
+    label (default: all five). See :func:`embedding_geometry` for why the global detectors can
+    still fall below chance.
     """
     out = {}
     for label, name in CLASSICAL.items():

@@ -21,7 +21,7 @@ from ...data.clips import reduce_to_clips
 from ...scores.posthoc import input_std
 from ...training import TrainHistory, predict
 from .config import P1Config
-from .data import IDSetting, P1Data, clip_ids
+from .data import IDSetting, P1Data, clip_ids, n_clips
 from .pipeline import CLASSICAL, METHODS, classical_scores, embedding_geometry, k_sweep, logmel_inputs, ood_table
 from .pipeline import score_all, train_model
 
@@ -170,7 +170,7 @@ def odin_parameters(cfg: P1Config, model: torch.nn.Module, setting: IDSetting, x
     dev = resolve_device(cfg.device)
     x_val = logmel_inputs(setting.val) if setting.val is not None else x_train
     t, eps = tune_odin(model.to(dev).eval(), x_val.to(dev), input_std=input_std(x_train), batch_size=128)
-    where = (f"{len(setting.val)} validation clips" if setting.val is not None
+    where = (f"{n_clips(setting.val)} validation clips" if setting.val is not None
              else "the training clips (the set has no validation split)")
     return {"temperature": t, "epsilon": eps, "rule": "ID-only (Hsu et al. 2020)", "validation": where}
 

@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ...tables import as_record, paper_table, side_by_side
-from .pipeline import CLASSICAL, METHODS, average_table, paper_names
+from .pipeline import CLASSICAL, METHODS, average_table, ood_table, paper_names
 from .run import P1Result
 from .sets import PAPER_TABLE, STANDS_IN_FOR
 
 #: an ID setting without a paper table of its own is compared with the paper's keyword-spotting table
 #: when it is a keyword task (its OOD rows of the same data sets only)
 KEYWORD_LIKE = ("speech commands (10 words)", "MSWC (Micro-ES)")
+#: the paper's name of the ID set of each of its tables
+PAPER_ID = {"table1a": "Vocalsound", "table1b": "MSWC (Micro-EN)"}
 PAPER_ACCURACY = {"vocal sounds": "Vocalsound", "Vocalsound": "Vocalsound", "keywords": "MSWC (Micro-EN)",
                   "MSWC (Micro-EN)": "MSWC (Micro-EN)"}
 
@@ -45,6 +47,8 @@ class P1Tables:
         table3: kNN against the classical detectors on Table 3's run.
         geometry: where each set's embeddings lie (Table 3's run).
         sweeps: per setting, the k sweep.
+        ours_tables: ``"<setting>/<model>"`` -> that run's OOD table; t3_key, t3_averages: Table 3's run and
+            its averages; accuracies: per run, ID test and last-epoch training accuracy (fractions).
     """
 
     accuracy: Shown
@@ -78,8 +82,13 @@ def differs(result: P1Result, setting: str, paper_id: str | None) -> str:
     cfg = result.cfg
     bits = [f"ID = {setting}" + ("" if paper_id in (None, setting) else f" (paper: {paper_id})"),
             f"{cfg.epochs} epochs (paper: 100)", f"batch {cfg.batch_size} (paper: 128)"]
+    if cfg.augment:
+        bits.append("time-shift and level augmentation (not in the paper)")
     if result.data.policy is not None:
         bits.append(f"clip length: {result.data.policy.describe()} (the paper does not say)")
+        ours = sorted(result.data.ood)
+        bits.append(f"averages over our OOD sets {', '.join(ours)} (the paper's: its seven)"
+                    + (f"; not found here: {', '.join(result.data.missing)}" if result.data.missing else ""))
     return "; ".join(bits)
 
 
@@ -97,7 +106,7 @@ def table1(result: P1Result, setting: str, arch: str) -> Shown:
     if which is None:
         return Shown(ours, f"ours: ID = {setting}, {arch} (the paper has no table with this ID set or task)")
     paper = paper_table("p1", which)
-    paper_id = paper.attrs["caption"].split("ID = ")[1].split(",")[0]
+    paper_id = PAPER_ID[which]
     if result.data.synthetic:
         both = side_by_side(paper, paper_names(ours), ours_label(result))
         return Shown(both, f"{paper.attrs['caption']} | ours: {arch} on the synthetic stand-in for {paper_id}; each row "
@@ -145,15 +154,13 @@ def table2_paper(result: P1Result, avg: pd.DataFrame) -> Shown | None:
 def table3(result: P1Result) -> tuple[Shown, pd.DataFrame]:
     """kNN against the classical detectors (averages over the OOD sets), the paper's beside when the
     run's Table 3 setting is (the stand-in for) VocalSound; and the per-set table behind it."""
-    from .pipeline import ood_table
-
     setting, arch = result.t3_key
     per_set = ood_table({**result.classical, **result.classical_pyod, "kNN": result.t3_run.scores["kNN"]})
     avg = average_table(per_set, (*CLASSICAL, *result.classical_pyod, "kNN"))
     if paper_table_for(setting) == "table1a":
         paper = paper_table("p1", "table3")
         what = (f"{arch} on the synthetic stand-in for VocalSound" if result.data.synthetic
-                else f"{arch}; what differs: {differs(result, setting, 'VocalSound')}")
+                else f"{arch}; what differs: {differs(result, setting, 'Vocalsound')}")
         return Shown(side_by_side(paper, avg, ours_label(result)), f"{paper.attrs['caption']} | ours: {what}"), per_set
     return Shown(avg, f"ours: {arch} on ID = {setting} (the paper's Table 3 uses a VocalSound model)"), per_set
 

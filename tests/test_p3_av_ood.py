@@ -13,6 +13,7 @@ import torch
 from oodlib.data.avca import load_avca_features, load_avca_meta
 from oodlib.data.gzsl import load_avca_benchmark
 from oodlib.metrics.binary import fpr_at_tpr
+from oodlib.claims import judge
 from oodlib.params import ParameterError
 from oodlib.papers import p3_av_ood as p3
 from oodlib.papers.p3_av_ood.embedding import _negatives, triplet
@@ -496,5 +497,13 @@ def test_a_run_evaluates_the_authors_checkpoint_in_place_of_training(tmp_path):
     st = bench.stage2
     again = p3.train_embedding(st, bench, hp, p3.component_seeds(1)["embedding/stage2"], "cpu")
     np.testing.assert_array_equal(abl["L+ + L- (ours)"], again.predict(x, st.unseen_classes))  # retrained: paired
-    with pytest.raises(ParameterError, match="uc_checkpoint"):
-        p3.P3Config(uc_checkpoint=str(tmp_path / "absent.pt")).check()
+    with pytest.raises(ParameterError, match="uc_checkpoint.*no file"):
+        p3.P3Config(data="avca", uc_checkpoint=str(tmp_path / "absent.pt")).check()
+    with pytest.raises(ParameterError, match="uc_checkpoint.*real SeLaVi features"):
+        p3.P3Config(uc_checkpoint=str(path)).check()  # synthetic features: the authors' weights mean nothing there
+    from oodlib.papers.p3_av_ood.run import P3Result
+
+    ev = P3Result(loaded, {}, "avca").evidence()
+    cs = {c.id: c for c in p3.claims(p3.P3Config())}
+    v = judge(cs["p3/avood_beats_avca"], ev, n_resamples=20)
+    assert v.verdict == "inconclusive" and "not a paired comparison" in v.reason

@@ -32,6 +32,9 @@ class P3Config(RunConfig):
         at_least("n_train", self.n_train, 2, 10_000)
         at_least("n_eval", self.n_eval, 1, 10_000)
         at_least("tsne_classes", self.tsne_classes, 1, 100)
+        if self.uc_checkpoint is not None and self.data != "avca":
+            raise ParameterError("parameter 'uc_checkpoint': the authors' weights expect the real SeLaVi features "
+                                 f"(data='avca', with the checkpoint of dataset={self.dataset!r}), got data={self.data!r}")
         if self.uc_checkpoint is not None and not Path(self.uc_checkpoint).expanduser().is_file():
             raise ParameterError(f"parameter 'uc_checkpoint': no file {self.uc_checkpoint!r} (the authors' "
                                  "unseen-classifier state dict, loaded strictly by their tensor names)")

@@ -8,6 +8,12 @@
 * ``"binary"`` (OOD-binary): one logit, BCE with seen = 1 and synthetic unseen = 0
   (eq. 3). Score = ``-logit`` (sigmoid 0.5 at score 0), threshold 0.
 
+Training as in the authors' code: LeakyReLU(0.2) MLPs, Adam with betas (0.5, 0.999), a
+``ReduceLROnPlateau`` scheduler, and half-and-half batches (half real seen, half synthetic
+unseen). The plateau watches the detector's loss on all its training data (real seen and
+synthetic unseen) after each epoch, with torch's default factor 0.1 and patience 10: the
+authors' code does not say more in the reference facts, and no test data are used.
+
 Scores follow oodlib's convention: higher = more likely unseen (OOD). The entropy is
 :func:`oodlib.scores.softmax_entropy` (kept here as :data:`entropy` for ``p3.entropy``).
 """
@@ -28,6 +34,8 @@ from ...seeding import seeded, torch_generator
 from ...training import infer, make_optimizer, optimizer_step, train_loop
 
 KINDS = ("entropy", "binary")
+NEGATIVE_SLOPE = 0.2  # LeakyReLU, as the authors' detector
+BETAS = (0.5, 0.999)  # Adam's, as the authors' detector
 
 entropy = softmax_entropy  # Shannon entropy (nats) of softmax(logits) per row: (n, C) -> (n,)
 
@@ -80,8 +88,9 @@ def train_ood_detector(x_seen: np.ndarray, y_seen: np.ndarray, x_unseen: np.ndar
         x_seen: (n, d) real seen features; y_seen: (n,) labels 0..n_seen-1 (local ids).
         x_unseen: (m, d) synthetic unseen features.
         kind: ``"entropy"`` or ``"binary"``.
-        epochs: passes over the seen samples; each seen batch is paired with an
-            unseen batch of the same size drawn with replacement.
+        epochs: passes over the seen samples.
+        batch_size: samples per step, half real seen (a pass over them per epoch) and half synthetic
+            unseen (drawn with replacement).
         seed: batch order and unseen draws (``torch_generator(seed)``); initial weights
             and the global stream inside ``seeded(seed)``.
     """
@@ -96,8 +105,9 @@ def train_ood_detector(x_seen: np.ndarray, y_seen: np.ndarray, x_unseen: np.ndar
     xu = torch.as_tensor(x_unseen, dtype=torch.float32)
     n_out = int(ys.max()) + 1 if kind == "entropy" else 1
     with seeded(seed, dev):
-        model = MLPClassifier(xs.shape[1], n_out, hidden=hidden).to(dev)
-        opt = make_optimizer(model.parameters(), "adam", lr=lr)
+        model = MLPClassifier(xs.shape[1], n_out, hidden=hidden, negative_slope=NEGATIVE_SLOPE).to(dev)
+        opt = make_optimizer(model.parameters(), "adam", lr=lr, betas=BETAS)
+        plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(opt)
 
         def step(idx: torch.Tensor) -> dict[str, float]:
             ub = xu[torch.randint(0, len(xu), (len(idx),), generator=gen)].to(dev)
@@ -105,7 +115,11 @@ def train_ood_detector(x_seen: np.ndarray, y_seen: np.ndarray, x_unseen: np.ndar
             optimizer_step(loss, opt)
             return {}
 
-        train_loop(step, len(xs), epochs, batch_size, gen, model=model, desc=f"OOD-{kind}")
+        def training_loss() -> float:  # what the plateau watches: the loss on all the training data
+            return float(_detector_loss(kind, model(xs.to(dev)), ys.to(dev), model(xu.to(dev))))
+
+        train_loop(step, len(xs), epochs, max(1, batch_size // 2), gen, model=model, scheduler=plateau,
+                   validate=training_loss, restore_best=False, desc=f"OOD-{kind}")
     model.eval()
     det = OODDetector(kind, model, 0.0, dev)
     train_scores = det.score(x_seen)

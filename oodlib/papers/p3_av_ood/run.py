@@ -51,7 +51,7 @@ class P3Result:
         arrays = {**base, **{f"score:{d}": t.scores[d] for d in DETECTORS}, **{c: getattr(t, c) for c in CLASSIFIERS}}
         facts = {"entropy_threshold": thr, "beta": r.beta,
                  "detector_collapsed": any(d.collapsed for d in r.detectors.values()),
-                 "entropy_collapsed": r.detectors["entropy"].collapsed}
+                 "entropy_collapsed": r.detectors["entropy"].collapsed, "uc_checkpoint": r.uc_checkpoint or ""}
         out = {"test": Evidence("test", arrays, stratify="is_unseen", facts=facts, data=self.data_source)}
         if self.ablation:
             abl = {**base, "seen_mlp": t.seen_mlp, **{f"ablation:{k}": v for k, v in self.ablation.items()}}
@@ -71,9 +71,11 @@ def train_ablation(run: AVOODRun, seed: int, device: str = "auto") -> dict[str, 
     x = np.concatenate([st.seen_x, st.unseen_x])
     s = component_seeds(seed)["embedding/stage2"]
     out = {}
+    known = {AVCA_TERMS: run.avca_embedding, **({} if run.uc_checkpoint else {ALL_TERMS: run.embedding})}
     for name, terms in ABLATIONS.items():
-        known = {AVCA_TERMS: run.avca_embedding, **({} if run.uc_checkpoint else {ALL_TERMS: run.embedding})}
-        emb = known.get(terms) or train_embedding(st, run.bench, run.hp, s, device, terms)
+        emb = known.get(terms)
+        if emb is None:
+            emb = train_embedding(st, run.bench, run.hp, s, device, terms)
         out[name] = emb.predict(x, st.unseen_classes)
     return out
 

@@ -74,7 +74,12 @@ def test_speech_commands_setting_on_real_subset(shared_data):
     setting, ood = p1.speech_commands_setting(shared_data / "speech_commands_v0.02_test", seed=0, max_per_class=4)
     assert setting.train.classes == list(p1.TEN_WORDS)
     assert not set(setting.train.meta.speaker) & set(setting.test.meta.speaker)
-    assert set(ood) == {"unknown words", "silence / noise"} and len(ood["unknown words"]) == 408
+    assert set(ood) == {"unknown words", "silence / noise"}
+    assert len(ood["unknown words"]) == len(ood["silence / noise"]) == 4  # max_per_class caps the OOD sets too
+    _, two = p1.speech_commands_setting(shared_data / "speech_commands_v0.02_test", seed=0, max_per_class=2)
+    assert len(two["unknown words"]) == 2
+    _, full = p1.speech_commands_setting(shared_data / "speech_commands_v0.02_test", seed=0)
+    assert len(full["unknown words"]) == 408
     assert np.bincount(setting.train.labels, minlength=10).max() <= 4
     machines = p1.folder_ood_set(shared_data / "dcase2023t2_dev_mini" / "fan", "m")  # 10 s clips, the loudest second
     assert machines.audio.shape == (4, 16000) and p1.clip_ids(machines).tolist() == [0, 1, 2, 3]

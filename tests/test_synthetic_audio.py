@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -78,3 +80,25 @@ def test_procedural_sounds():
     assert spectrum[:800].sum() > 10 * spectrum[4000:].sum()  # brown noise: energy at low frequencies
     with pytest.raises(ValueError, match="unknown sound class"):
         make_sounds(classes=("thunder",), n_per_class=1)
+
+
+def test_cache_claim_goes_each_way_and_the_notebook_only_records_it(tmp_path, monkeypatch, root):
+    """The generator's determinism claim is declared in oodlib (cache_check.CLAIM): identical audio is supported,
+    a changed sample refutes it; the notebook judges it and decides nothing itself."""
+    import json
+
+    from oodlib.claims import judge
+    from oodlib.synthetic import cache_check, vocab
+    from oodlib.synthetic.speech import SpeechSetSpec
+
+    monkeypatch.setenv("OODLIB_PROGRESS", "0")
+    monkeypatch.setenv("OODLIB_CACHE_DIR", str(tmp_path / "mine"))
+    trip = cache_check.cache_round_trip(SpeechSetSpec(texts=vocab.SPEECH_COMMANDS_TEN[:2], n_per_class=2, seed=0))
+    assert trip.identical and len(trip.first) == 4
+    assert os.environ["OODLIB_CACHE_DIR"] == str(tmp_path / "mine") and not (tmp_path / "mine").exists()
+    assert judge(cache_check.CLAIM, cache_check.evidence(trip), n_resamples=20).verdict == "supported"
+    trip.second.audio[:, 5] += 0.01  # every clip changed (one changed clip of four can fall out of a resample)
+    assert judge(cache_check.CLAIM, cache_check.evidence(trip), n_resamples=20).verdict == "not supported"
+    nb = json.loads((root / "notebooks" / "00_synthetic_audio.ipynb").read_text())
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    assert "add_claim(" not in code and '"supported"' not in code and "judge_all(" in code

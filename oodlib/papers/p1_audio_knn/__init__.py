@@ -25,5 +25,5 @@ __all__ = lazy_exports(__name__, {
     "average_table": ".pipeline", "best_method": ".pipeline", "paper_names": ".pipeline",
     "k_sweep": ".pipeline", "SAMPLE_RATE": ".pipeline", "CLIP_SAMPLES": ".pipeline", "TEN_WORDS": ".pipeline",
     "SILENCE": ".pipeline", "UNKNOWN": ".pipeline", "STANDS_IN_FOR": ".sets", "TASK_SHARING": ".sets",
-    "VOCALISATIONS": ".sets", "P1Config": ".config", "run": ".run", "P1Result": ".run", "claims": ".claims",
+    "VOCALISATIONS": ".sets", "P1Config": ".config", "run": ".run", "P1Result": ".run", "claims": ".claims", "paper_lead_table2": ".claims",
 })

@@ -89,11 +89,6 @@ def averages(a: Arrays, methods: tuple[str, ...]) -> dict[str, dict[str, float]]
             for m, rows in table(a, methods).items()}
 
 
-def average(a: Arrays, method: str, metric: str) -> float:
-    """Mean FPR95 or AUROC of one method over the OOD sets (percent)."""
-    return averages(a, (method,))[method][metric]
-
-
 def lead(a: Arrays, method: str = "kNN", rivals: tuple[str, ...] = RIVALS) -> dict[str, float]:
     """``method``'s average lead over its best rival: ``{"FPR95": best rival - ours, "AUROC": ours - best rival}``."""
     avg = averages(a, (method, *rivals))
@@ -286,5 +281,5 @@ def claims(cfg: P1Config | None = None) -> list[Claim]:
     return out
 
 
-__all__ = ["CLASSICAL", "LEAD_MARGIN", "RIVALS", "average", "averages", "beats_all", "beats_classical", "claims", "id_accuracy", "lead",
+__all__ = ["CLASSICAL", "LEAD_MARGIN", "RIVALS", "averages", "beats_all", "beats_classical", "claims", "id_accuracy", "lead",
            "per_set", "set_metric", "table", "task_sharing_gap"]

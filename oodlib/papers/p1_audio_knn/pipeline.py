@@ -23,9 +23,9 @@ from ...metrics import ood_report
 from ...models import EfficientNetB0, MobileNetV1
 from ...seeding import child_seed, seeded
 from ...training import TrainHistory, infer, predict, train_classifier
+from .data import CLIP_SAMPLES, SAMPLE_RATE  # noqa: F401 (SAMPLE_RATE: the package exports it)
 from .sets import STANDS_IN_FOR
 
-SAMPLE_RATE, CLIP_SAMPLES = 16000, 16000
 METHODS = ("MSP", "ODIN", "GradNorm", "kNN")
 CLASSICAL = {"IForest": "iforest", "OCSVM": "ocsvm", "LODA": "loda", "LOF": "lof", "PCA": "pca"}
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
-
 import h5py
 import numpy as np
 import pytest
@@ -19,6 +17,10 @@ from oodlib.papers import p3_av_ood as p3
 from oodlib.papers.p3_av_ood.embedding import _negatives, triplet
 from oodlib.synthetic.av_features import AVFeatureSpec, synthetic_gzsl
 from oodlib.tables import paper_table, select_group
+
+#: a run of a few steps per component (seconds on CPU)
+TINY = dict(gen_epochs=1, gen_steps=2, det_epochs=1, sc_epochs=1, uc_epochs=2, uc_steps=3, n_syn_unseen=5, det_batch=64,
+            uc_patience=1)
 
 # ---------------------------------------------------------------- AVCA layout fixture
 
@@ -338,22 +340,69 @@ def test_paper_tables_select_one_dataset():
 
 def test_end_to_end_tiny_run_is_deterministic():
     bench = synthetic_gzsl("UCF", AVFeatureSpec(n_train=6, n_eval=3), seed=0)
-    hp = p3.hparams("UCF", gen_epochs=1, det_epochs=1, sc_epochs=1, uc_epochs=1, n_syn_unseen=5, det_batch=64)
+    hp = p3.hparams("UCF", **TINY)
     runs = [p3.run_av_ood(bench, hp, seed=0, device="cpu") for _ in range(2)]
     m = [p3.av_ood_metrics(r) for r in runs]
     assert m[0] == m[1] and set(m[0]) == {"S", "U", "HM", "ZSL"}
     from oodlib.papers.p3_av_ood import tables as p3t
+    from oodlib.papers.p3_av_ood.run import P3Result
 
-    t2 = p3t.table2(runs[0])
+    t2 = p3t.table2(P3Result({"UCF": runs[0]}))
     assert list(t2.index) == ["Calibrated stacking", "OOD-binary", "OOD-entropy"]
+    assert list(t2.columns) == ["UCF AUC", "UCF FPR", "UCF HM"]
     assert ((t2.values >= 0) & (t2.values <= 100)).all()
+
+
+def test_a_dataset_gives_the_same_numbers_alone_or_beside_the_others():
+    """Each dataset's data and components draw from seeds derived from its name, so running UCF alone
+    reproduces UCF's columns of a two-dataset run exactly (the exercises rely on it)."""
+    from oodlib.papers.p3_av_ood import tables as p3t
+
+    sizes = dict(n_train=4, n_eval=2, ablation=False, overrides=TINY)
+    both = p3.P3Config(datasets=["UCF", "ActivityNet"], **sizes)
+    alone = p3.P3Config(datasets=["UCF"], **sizes)
+    t_both, t_alone = (p3t.table1(p3.run(c, p3.load(c))) for c in (both, alone))
+    assert list(t_both.columns[:4]) == ["UCF S", "UCF U", "UCF HM", "UCF ZSL"] and len(t_both.columns) == 8
+    np.testing.assert_array_equal(t_both[t_alone.columns].values, t_alone.values)
+
+
+def test_avca_stage1_stops_early_on_validation_and_fixes_avca_stage2_epochs():
+    """AVCA's protocol: the stage-1 model early-stops on the validation HM (never test), its best epoch
+    sets AVCA's stage-2 epochs; AV-OOD's stage 2 runs uc_epochs."""
+    from oodlib.papers.p3_av_ood.pipeline import avca_epochs
+
+    bench = synthetic_gzsl("UCF", AVFeatureSpec(n_train=6, n_eval=3), seed=0)
+    r = p3.run_av_ood(bench, p3.hparams("UCF", **{**TINY, "uc_epochs": 6, "uc_patience": 2}), seed=0, device="cpu")
+    h1 = r.stage1_embedding.history
+    assert len(h1.validation) == h1.epochs_run and h1.best_epoch == int(np.argmax(h1.validation))
+    assert h1.epochs_run == 6 or (h1.stopped_early and h1.epochs_run == h1.best_epoch + 3)
+    assert r.avca_embedding.history.epochs_run == avca_epochs(r.stage1_embedding) == h1.best_epoch + 1
+    assert r.embedding.history.epochs_run == 6 and len(r.embedding.history.validation) == 6  # plateau: training loss
+
+
+def test_generator_decoder_is_the_authors_and_learns_in_the_generator_step():
+    """The text decoder is 1024 -> 662 -> 662 -> 300 and, as in the authors' code, L_rec on generated
+    features reaches it: with rec_weight 0 and 1 (everything else equal) its weights differ."""
+    rng = np.random.default_rng(0)
+    text = np.eye(3, 300, dtype=np.float32)
+    y = np.repeat([0, 1], 10)
+    x = (rng.standard_normal((20, 16)) + y[:, None]).astype(np.float32)
+    kw = dict(epochs=1, batch_size=8, z_dim=8, critic_steps=1, seed=0, device="cpu", steps_per_epoch=3)
+    g0, h0 = p3.train_feature_generator(x, y, text, rec_weight=0.0, **kw)
+    g1, h1 = p3.train_feature_generator(x, y, text, rec_weight=1.0, **kw)
+    assert len(h0["rec"]) == 1 and h0["rec"][0] != h1["rec"][0]
+    from oodlib.papers.p3_av_ood.generator import _mlp
+
+    dec = _mlp([1024, 662, 662, 300])
+    assert [m.out_features for m in dec if isinstance(m, torch.nn.Linear)] == [662, 662, 300]
 
 
 def test_one_components_settings_never_change_another_component():
     """Changing the detector's epochs leaves the generator, the seen MLP and both embedding models unchanged;
     a different run seed changes them (each component draws from child_seed(seed, "p3/<component>"))."""
     bench = synthetic_gzsl("UCF", AVFeatureSpec(n_train=6, n_eval=3), seed=0)
-    base = dict(gen_epochs=1, sc_epochs=2, uc_epochs=1, n_syn_unseen=5, det_batch=64)
+    base = {**TINY, "sc_epochs": 2}
+    base.pop("det_epochs")
     a = p3.run_av_ood(bench, p3.hparams("UCF", det_epochs=1, **base), seed=0, device="cpu")
     b = p3.run_av_ood(bench, p3.hparams("UCF", det_epochs=3, **base), seed=0, device="cpu")
     assert not np.array_equal(a.test.scores["OOD-entropy"], b.test.scores["OOD-entropy"])  # the detector did change
@@ -484,7 +533,7 @@ def test_a_run_evaluates_the_authors_checkpoint_in_place_of_training(tmp_path):
     from oodlib.papers.p3_av_ood.run import train_ablation
 
     bench = synthetic_gzsl("UCF", AVFeatureSpec(n_train=6, n_eval=3), seed=0)
-    hp = p3.hparams("UCF", gen_epochs=1, det_epochs=1, sc_epochs=1, uc_epochs=1, n_syn_unseen=5, det_batch=64)
+    hp = p3.hparams("UCF", **TINY)
     trained = p3.run_av_ood(bench, hp, seed=0, device="cpu")
     path = tmp_path / "avood_unseen.pt"
     torch.save({"model": _official_state(trained.embedding.model)}, path)
@@ -497,13 +546,16 @@ def test_a_run_evaluates_the_authors_checkpoint_in_place_of_training(tmp_path):
     st = bench.stage2
     again = p3.train_embedding(st, bench, hp, p3.component_seeds(1)["embedding/stage2"], "cpu")
     np.testing.assert_array_equal(abl["L+ + L- (ours)"], again.predict(x, st.unseen_classes))  # retrained: paired
-    with pytest.raises(ParameterError, match="uc_checkpoint.*no file"):
-        p3.P3Config(data="avca", uc_checkpoint=str(tmp_path / "absent.pt")).check()
-    with pytest.raises(ParameterError, match="uc_checkpoint.*real SeLaVi features"):
-        p3.P3Config(uc_checkpoint=str(path)).check()  # synthetic features: the authors' weights mean nothing there
+    with pytest.raises(ParameterError, match="uc_checkpoints.*no file"):
+        p3.P3Config(data="avca", uc_checkpoints={"UCF": str(tmp_path / "absent.pt")}).check()
+    with pytest.raises(ParameterError, match="uc_checkpoints.*real SeLaVi features"):
+        p3.P3Config(uc_checkpoints={"UCF": str(path)}).check()  # synthetic features: the authors' weights mean nothing there
+    with pytest.raises(ParameterError, match="uc_checkpoints"):
+        p3.P3Config(data="avca", datasets=["VGGSound"], uc_checkpoints={"UCF": str(path)}).check()  # not run
+    assert p3.P3Config(datasets=["UCF"]).hp("UCF").uc_steps == 10  # the default's other datasets' entries: unused
     from oodlib.papers.p3_av_ood.run import P3Result
 
-    ev = P3Result(loaded, {}, "avca").evidence()
-    cs = {c.id: c for c in p3.claims(p3.P3Config())}
+    ev = P3Result({"UCF": loaded}, {}, "avca").evidence()
+    cs = {c.id: c for c in p3.claims(p3.P3Config(datasets=["UCF"]))}
     v = judge(cs["p3/avood_beats_avca"], ev, n_resamples=20)
     assert v.verdict == "inconclusive" and "not a paired comparison" in v.reason

@@ -34,7 +34,9 @@ def test_tour_config_rejects_nonsense(params, match):
 @pytest.mark.parametrize("params,match", [
     ({"overrides": {"det_epochs": -3}}, "det_epochs"), ({"overrides": {"uc_lr": float("nan")}}, "uc_lr"),
     ({"overrides": {"sc_batch": 0}}, "sc_batch"), ({"overrides": {"dropout_enc": 1.5}}, "dropout_enc"),
-    ({"overrides": {"det_epoch": 3}}, "unknown hyperparameters"), ({"dataset": "Kinetics"}, "dataset"),
+    ({"overrides": {"det_epoch": 3}}, "unknown hyperparameters"), ({"datasets": ["Kinetics"]}, "datasets"),
+    ({"datasets": []}, "datasets"), ({"datasets": ["UCF", "UCF"]}, "datasets"), ({"dataset": "UCF"}, "no parameters"),
+    ({"overrides": {"UCF": {"det_lr": -1}}}, "det_lr"), ({"overrides": {"ucf": {"det_lr": 0.1}}}, "name no dataset"),
     ({"data": "real"}, "'data'"), ({"n_train": 1}, "n_train"), ({"tsne_classes": 0}, "tsne_classes"),
 ])
 def test_p3_config_rejects_nonsense(params, match):
@@ -122,9 +124,10 @@ def _preds(y: np.ndarray, classes: np.ndarray, acc: float, rng: np.random.Genera
     return out
 
 
-def p3_evidence(m: int = 60, seed: int = 0, acc: dict | None = None, auc: dict | None = None,
-                route_at: float = 0.9, abl: tuple[float, float] = (0.6, 0.4), collapsed: bool = False) -> dict:
-    """Fixture evidence for P3: 4 seen and 4 unseen classes, ``m`` test rows per class."""
+def _p3_rows(m: int, seed: int, acc: dict | None = None, auc: dict | None = None, route_at: float = 0.9,
+             abl: tuple[float, float] = (0.6, 0.4), scale: float = 1.0) -> dict[str, np.ndarray]:
+    """One dataset's fixture rows: 4 seen and 4 unseen classes, ``m`` test rows per class. The entropy
+    scores are ``scale * exp(z)`` (positive, as entropies), routed where ``z > route_at``."""
     rng = np.random.default_rng(seed)
     acc = {"seen_mlp": 0.9, "seen_emb": 0.6, "unseen_emb": 0.7, "unseen_mlp": 0.3, "unseen_avca": 0.5, **(acc or {})}
     auc = {"OOD-entropy": 90, "OOD-binary": 60, "Calibrated stacking": 70, **(auc or {})}
@@ -142,12 +145,27 @@ def p3_evidence(m: int = 60, seed: int = 0, acc: dict | None = None, auc: dict |
     a["stacking_pred"][rng.random(len(y)) < 0.5] = 0  # the stacking baseline: half its rows wrong
     a["unseen_avca"] = _preds(y, UNSEEN, acc.get("unseen_avca", 0.5), rng)
     a["routes_unseen"] = a["score:OOD-entropy"] > route_at
+    a["score:OOD-entropy"] = scale * np.exp(a["score:OOD-entropy"])  # monotone: every ranking is unchanged
     a["ablation:L+ + L- (ours)"] = _preds(y, UNSEEN, abl[0], rng)
     a["ablation:L+"] = _preds(y, UNSEEN, abl[1], rng)
-    facts = {"entropy_collapsed": collapsed}
-    test = Evidence("test", {k: v for k, v in a.items() if not k.startswith("ablation:")}, "is_unseen", facts=facts)
-    keep = ("is_unseen", "y", "routes_unseen", "seen_mlp", "ablation:L+ + L- (ours)", "ablation:L+")
-    return {"test": test, "ablation": Evidence("ablation", {k: a[k] for k in keep}, "is_unseen", facts=facts)}
+    return a
+
+
+def p3_evidence(m: int = 60, seed: int = 0, datasets: tuple[str, ...] = ("VGGSound", "UCF", "ActivityNet"),
+                where: dict | None = None, collapsed: bool = False, **kw) -> dict:
+    """Fixture evidence for P3 with the layout of :meth:`P3Result.evidence`: every dataset's rows from
+    :func:`_p3_rows` with ``kw``, updated by ``where[dataset]`` for that dataset."""
+    parts = []
+    for i, d in enumerate(datasets):
+        a = _p3_rows(m, seed + 97 * i, **{**kw, **(where or {}).get(d, {})})
+        a["dataset"] = np.full(len(a["y"]), d)
+        a["stratum"] = np.where(a["is_unseen"], f"{d}:unseen", f"{d}:seen")
+        parts.append(a)
+    a = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    facts = {"entropy_collapsed": list(datasets) if collapsed else [], "uc_checkpoint": []}
+    test = Evidence("test", {k: v for k, v in a.items() if not k.startswith("ablation:")}, "stratum", facts=facts)
+    keep = ("dataset", "stratum", "is_unseen", "y", "routes_unseen", "seen_mlp", "ablation:L+ + L- (ours)", "ablation:L+")
+    return {"test": test, "ablation": Evidence("ablation", {k: a[k] for k in keep}, "stratum", facts=facts)}
 
 
 P3_CASES = {  # claim id -> fixture keyword arguments per verdict
@@ -167,6 +185,9 @@ P3_CASES = {  # claim id -> fixture keyword arguments per verdict
                             "inconclusive": {"m": 6, "route_at": 0.6}},
     "p3/zsl_above_avca": {"supported": {}, "not supported": {"acc": {"unseen_avca": 0.9}},
                           "inconclusive": {"m": 6, "acc": {"unseen_avca": 0.68}}},
+    "p3/best_thresholds_vary": {"supported": {"where": {"UCF": {"scale": 1e-2}, "ActivityNet": {"scale": 1e-4}}},
+                                "not supported": {},
+                                "inconclusive": {"m": 6, "where": {"UCF": {"scale": 0.1}, "ActivityNet": {"scale": 0.1}}}},
 }
 
 
@@ -178,22 +199,42 @@ def test_every_p3_claim_can_take_every_verdict(claim, verdict):
 
 
 def test_p3_claims_carry_the_papers_values_and_respect_a_collapse():
-    cs = {c.id: c for c in p3.claims(p3.P3Config(dataset="UCF"))}
+    cs = {c.id: c for c in p3.claims(p3.P3Config(datasets=["UCF"]))}
     assert cs["p3/entropy_best_detector"].paper_effect == pytest.approx(87.66 - 60.06)
     assert cs["p3/avood_beats_avca"].paper_effect == pytest.approx(37.89 - 27.15)
     assert cs["p3/zsl_above_avca"].paper_effect > 0  # the paper's AV-OOD ZSL beats AVCA's on UCF
     assert cs["p3/binary_worst_detector"].paper_effect == pytest.approx(47.09 - 60.06)
     assert cs["p3/entropy_lowest_fpr"].paper_effect == pytest.approx(8.68 - 39.78)
-    activitynet = {c.id: c for c in p3.claims(p3.P3Config(dataset="ActivityNet"))}
-    assert activitynet["p3/entropy_lowest_fpr"].paper_effect == pytest.approx(33.87 - 30.82)  # the paper's exception
+    assert "p3/best_thresholds_vary" not in cs  # one dataset: nothing to vary across
+    every = {c.id: c for c in p3.claims(p3.P3Config())}
+    # the worst dataset's value: HM gains 4.85 (VGGSound), 10.74 (UCF), 2.25 (ActivityNet)
+    assert every["p3/avood_beats_avca"].paper_effect == pytest.approx(14.38 - 12.13)
+    # the paper's exceptions stay out: ActivityNet, where stacking has the higher AUC and the lower FPR
+    assert every["p3/entropy_best_detector"].paper_effect == pytest.approx(min(87.66 - 60.06, 72.59 - 66.04))
+    assert every["p3/entropy_lowest_fpr"].paper_effect == pytest.approx(max(8.68 - 39.78, 26.64 - 36.43))
+    assert every["p3/best_thresholds_vary"].paper_effect == pytest.approx(np.log10(0.6 / 0.00095))
+    only_anet = {c.id for c in p3.claims(p3.P3Config(datasets=["ActivityNet"]))}
+    assert "p3/entropy_best_detector" not in only_anet and "p3/binary_worst_detector" in only_anet
     assert "oracle" in cs["p3/mean_entropy_threshold"].protocol
-    v = judge(cs["p3/entropy_best_detector"], p3_evidence(collapsed=True))
+    v = judge(cs["p3/entropy_best_detector"], p3_evidence(collapsed=True, datasets=("UCF",)))
     assert v.verdict == "inconclusive" and "collapsed" in v.reason
     assert judge(cs["p3/negative_losses_help"], {"test": p3_evidence()["test"]}).verdict == "not run"
 
 
+def test_p3_on_every_dataset_means_the_worst_one():
+    """A claim that holds on two datasets and fails on the third is not supported; its evidence names each."""
+    cs = {c.id: c for c in p3.claims(p3.P3Config())}
+    ev = p3_evidence(where={"ActivityNet": {"auc": {"OOD-binary": 85}}})
+    v = judge(cs["p3/binary_worst_detector"], ev)
+    assert v.verdict == "not supported" and "ActivityNet: effect" in v.evidence_text()
+    assert judge(cs["p3/binary_worst_detector"], p3_evidence()).verdict == "supported"
+    # the paper's exception: a bad ActivityNet OOD-entropy AUC does not touch the two-dataset claim
+    v = judge(cs["p3/entropy_best_detector"], p3_evidence(where={"ActivityNet": {"auc": {"OOD-entropy": 55}}}))
+    assert v.verdict == "supported"
+
+
 def test_p3_fast_effects_equal_the_pipeline_metrics():
-    ev = p3_evidence(m=20, seed=4, route_at=0.3)["test"].arrays
+    ev = p3_evidence(m=20, seed=4, route_at=0.3, datasets=("UCF",))["test"].arrays
     t = Predictions(y=ev["y"], is_seen_sample=~ev["is_unseen"], seen_mlp=ev["seen_mlp"], seen_emb=ev["seen_emb"],
                         unseen_emb=ev["unseen_emb"], unseen_mlp=ev["unseen_mlp"],
                         scores={"OOD-entropy": ev["score:OOD-entropy"]})
@@ -214,7 +255,7 @@ def test_p3_detector_fpr_is_sklearns_fpr_at_60_percent_seen_accepted():
 
     from oodlib.papers.p3_av_ood.claims import detector_fpr
 
-    a = p3_evidence(m=25, seed=3)["test"].arrays
+    a = p3_evidence(m=25, seed=3, datasets=("UCF",))["test"].arrays
     for name in ("OOD-entropy", "OOD-binary", "Calibrated stacking"):
         fpr, tpr, _ = roc_curve(~a["is_unseen"], -a[f"score:{name}"])  # seen positive, lower score = more seen
         assert detector_fpr(a, name) == pytest.approx(100 * fpr[np.argmax(tpr >= 0.6)])

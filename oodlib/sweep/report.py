@@ -64,7 +64,7 @@ def sweeps_markdown(records: list[Mapping[str, Any]]) -> str:
     parts = ["## Sweeps: metrics over seeds", "",
              "Each table summarises one sweep (`oodlib sweep`): every metric of its runs as the mean over runs "
              "with a 95% Student-t interval, the runs' standard deviation and their number. *paper* is the "
-             "published value of the same table cell for these parameters (for P3, the `dataset`'s columns), "
+             "published value of the same table cell for these parameters (for P3, the cell of the same dataset), "
              "measured on the paper's data: beside a sweep on other data it is context, not a target. With few "
              "runs the t-interval is wide and is not clipped to a metric's range (a percentage's interval can "
              "reach below 0). The claims of each sweep, judged over all its seeds with a two-level bootstrap "

@@ -1,4 +1,4 @@
-"""Which benchmark a P3 run uses: synthetic, synthetic on real class semantics, or real AVCA features."""
+"""Which benchmarks a P3 run uses: synthetic, synthetic on real class semantics, or real AVCA features."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from ...synthetic.av_features import AVFeatureSpec, synthetic_gzsl
 from .config import SOURCES
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .config import P3Config
 
 
@@ -39,7 +41,27 @@ def load_benchmark(data: str, dataset: str = "UCF", data_dir: str | Path | None 
     raise ValueError(f"parameter 'data' must be one of {SOURCES}, got {data!r}")
 
 
-def load(cfg: P3Config) -> GZSLBenchmark:
-    """The benchmark of a run (``.summary()``, ``.note``); synthetic draws use ``child_seed(seed, "p3/data")``."""
-    return load_benchmark(cfg.data, cfg.dataset, cfg.data_dir, child_seed(cfg.seed, "p3/data"),
-                          AVFeatureSpec(n_train=cfg.n_train, n_eval=cfg.n_eval))
+def load(cfg: P3Config) -> dict[str, GZSLBenchmark]:
+    """The benchmark of each of ``cfg.datasets`` (``.summary()``, ``.note``), in that order.
+
+    Synthetic draws of dataset ``name`` use ``child_seed(seed, "p3/data/<name>")``, so adding or
+    dropping a dataset leaves the others' data unchanged.
+    """
+    spec = AVFeatureSpec(n_train=cfg.n_train, n_eval=cfg.n_eval)
+    return {name: load_benchmark(cfg.data, name, cfg.data_dir, child_seed(cfg.seed, f"p3/data/{name}"), spec)
+            for name in cfg.datasets}
+
+
+def summary(benches: dict[str, GZSLBenchmark]) -> pd.DataFrame:
+    """Class and sample counts, one column per dataset."""
+    import pandas as pd
+
+    return pd.DataFrame({name: b.summary() for name, b in benches.items()})
+
+
+def note(benches: dict[str, GZSLBenchmark]) -> str:
+    """What the features are, once when every dataset says the same, else per dataset."""
+    notes = {b.note for b in benches.values()}
+    if len(notes) == 1:
+        return notes.pop()
+    return " ".join(f"{name}: {b.note}" for name, b in benches.items())

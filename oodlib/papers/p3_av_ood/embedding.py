@@ -40,7 +40,7 @@ from torch import nn
 
 from ...device import resolve_device
 from ...seeding import seeded, torch_generator
-from ...training import infer, make_optimizer, optimizer_step, train_loop
+from ...training import LoopHistory, infer, make_optimizer, optimizer_step, train_loop
 from .hparams import EVAL_MODES
 
 ALL_TERMS = frozenset({"trip+", "rec+", "reg+", "trip-", "rec-", "reg-"})
@@ -188,6 +188,7 @@ class EmbeddingClassifier:
     text: np.ndarray
     device: torch.device
     eval_mode: str = "audio-visual"  # "audio-visual" (mean of the two projections) or "video" (the code's)
+    history: LoopHistory | None = None  # how training went (None: loaded, not trained here)
 
     def distances(self, x: np.ndarray, classes: np.ndarray, batch_size: int = 2048) -> np.ndarray:
         """Euclidean distances (n, len(classes)) in the joint space, float64."""
@@ -208,16 +209,48 @@ class EmbeddingClassifier:
         return classes[self.distances(x, classes).argmin(1)]
 
 
+@dataclass(frozen=True)
+class Validation:
+    """Held-out samples that choose the best epoch: HM at the best calibrated-stacking ``beta``.
+
+    ``x_seen``/``y_seen`` and ``x_unseen``/``y_unseen``: features (n, d) and global class ids;
+    ``classes``: every class predicted over; ``seen_classes``: those ``beta`` penalises.
+    """
+
+    x_seen: np.ndarray
+    y_seen: np.ndarray
+    x_unseen: np.ndarray
+    y_unseen: np.ndarray
+    classes: np.ndarray
+    seen_classes: np.ndarray
+
+    def best_hm(self, clf: "EmbeddingClassifier") -> float:
+        """The best HM (fraction) over :data:`.pipeline.BETAS` of calibrated stacking with ``clf``'s distances."""
+        from .pipeline import choose_beta
+
+        c = self.classes
+        _, hms = choose_beta(clf.distances(self.x_seen, c), self.y_seen, clf.distances(self.x_unseen, c),
+                             self.y_unseen, c, self.seen_classes)
+        return float(hms.max())
+
+
 def train_embedding_model(x: np.ndarray, y: np.ndarray, text: np.ndarray, audio_dim: int = 512, epochs: int = 50,
                           lr: float = 0.0024, batch_size: int = 112, dropout_enc: float = 0.5,
                           dropout_proj: float = 0.4, dropout_dec: float = 0.4, terms: frozenset[str] = ALL_TERMS,
                           margin: float = 1.0, seed: int = 0, device: str = "auto",
-                          eval_mode: str = "audio-visual") -> EmbeddingClassifier:
+                          eval_mode: str = "audio-visual", steps_per_epoch: int | None = None,
+                          weight_decay: float = 0.0, validation: Validation | None = None,
+                          patience: int | None = None) -> EmbeddingClassifier:
     """Train the embedding model on seen features ``x`` (n, d) with class ids ``y`` indexing ``text`` (C, 300).
 
-    Each epoch draws a permutation, then one negative (another class) per training sample; batches
-    of one sample are skipped (batch norm). ``seed``: those draws (``torch_generator(seed)``), and
-    initial weights and dropout inside ``seeded(seed)``.
+    The authors' schedule: ``steps_per_epoch`` batches per epoch drawn with replacement (``None``:
+    one pass over a fresh permutation), Adam with L2 ``weight_decay`` and ``ReduceLROnPlateau``
+    (patience 3, as AVCA's code). With ``validation`` the plateau watches its best-beta HM (mode
+    max), training stops after ``patience`` epochs without a better one, and the best epoch's
+    weights are kept (``history.best_epoch``); without it the plateau watches the epoch's mean
+    training loss. Each epoch also draws one negative (another class) per training sample;
+    batches of one sample are skipped (batch norm). ``seed``: those draws (``torch_generator(seed)``),
+    and initial weights and dropout inside ``seeded(seed)``.
     """
     if eval_mode not in EVAL_MODES:
         raise ValueError(f"eval_mode must be one of {EVAL_MODES}, got {eval_mode!r}")
@@ -232,19 +265,29 @@ def train_embedding_model(x: np.ndarray, y: np.ndarray, text: np.ndarray, audio_
     with seeded(seed, dev):
         model = CrossAttentionEmbedding(audio_dim, xt.shape[1] - audio_dim, tt.shape[1], dropout_enc=dropout_enc,
                                         dropout_proj=dropout_proj, dropout_dec=dropout_dec).to(dev)
-        opt = make_optimizer(model.parameters(), "adam", lr=lr)
+        opt = make_optimizer(model.parameters(), "adam", lr=lr, weight_decay=weight_decay)
+        plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max" if validation else "min", patience=3)
+        clf = EmbeddingClassifier(model, np.asarray(text, dtype=np.float32), dev, eval_mode)
+        losses: list[float] = []
 
         def draw_negatives(_epoch: int) -> None:
             negatives["idx"] = _negatives(yt, gen)
+            losses.clear()
 
         def step(idx: torch.Tensor) -> dict[str, float]:
             nidx = negatives["idx"][idx]
             loss = embedding_loss(model, xt[idx].to(dev), tt[yt[idx]].to(dev), xt[nidx].to(dev), tt[yt[nidx]].to(dev),
                                   terms, margin)
             optimizer_step(loss, opt)
-            return {}
+            losses.append(float(loss.detach()))
+            return {"loss": losses[-1]}
 
-        train_loop(step, len(xt), epochs, batch_size, gen, min_batch=2, model=model, epoch_start=draw_negatives,
-                   desc="embedding")
+        def watched() -> float:
+            return validation.best_hm(clf) if validation is not None else float(np.mean(losses))
+
+        clf.history = train_loop(step, len(xt), epochs, batch_size, gen, steps_per_epoch=steps_per_epoch, min_batch=2,
+                                 model=model, epoch_start=draw_negatives, scheduler=plateau, validate=watched,
+                                 patience=patience if validation is not None else None, mode="max" if validation else "min",
+                                 restore_best=validation is not None, desc="embedding")
     model.eval()
-    return EmbeddingClassifier(model, np.asarray(text, dtype=np.float32), dev, eval_mode)
+    return clf

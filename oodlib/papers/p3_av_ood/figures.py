@@ -10,18 +10,26 @@ from sklearn.manifold import TSNE
 from ...metrics.binary import roc_points
 from ...seeding import child_seed
 from .pipeline import AVOODRun, av_ood_metrics, entropy_threshold_sweep, route
+from .run import DETECTORS, P3Result
 
 
-def roc_figure(run: AVOODRun, table2: pd.DataFrame, title: str = "") -> plt.Figure:
-    """ROC (seen positive) of each detector in ``table2``'s index, AUC in the legend."""
-    fig, ax = plt.subplots(figsize=(4.5, 4.2))
-    s = run.test.is_seen_sample
-    for name in table2.index:
-        fpr, tpr, _ = roc_points(s.astype(int), -run.test.scores[name], pos_label=1)
-        ax.plot(fpr, tpr, label=f"{name} (AUC {table2.loc[name, 'AUC']:.1f})")
-    ax.plot([0, 1], [0, 1], "k:", lw=1)
-    ax.set(xlabel="FPR (unseen accepted as seen)", ylabel="TPR (seen accepted)", title=title)
-    ax.legend(fontsize=8)
+def _panels(n: int, width: float, height: float) -> tuple[plt.Figure, list[plt.Axes]]:
+    fig, axes = plt.subplots(1, n, figsize=(width * n, height), squeeze=False)
+    return fig, list(axes[0])
+
+
+def roc_figure(result: P3Result, table2: pd.DataFrame) -> plt.Figure:
+    """Paper Fig. 3: per dataset, the ROC (seen positive) of each detector, AUC (from ``table2``) in the legend."""
+    fig, axes = _panels(len(result.runs), 4.2, 4.0)
+    for ax, (name, run) in zip(axes, result.runs.items()):
+        s = run.test.is_seen_sample
+        for det in DETECTORS:
+            fpr, tpr, _ = roc_points(s.astype(int), -run.test.scores[det], pos_label=1)
+            ax.plot(fpr, tpr, label=f"{det} (AUC {table2.loc[det, f'{name} AUC']:.1f})")
+        ax.plot([0, 1], [0, 1], "k:", lw=1)
+        ax.set(xlabel="FPR (unseen accepted as seen)", ylabel="TPR (seen accepted)", title=name)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
     return fig
 
 
@@ -33,22 +41,31 @@ def threshold_sweep(run: AVOODRun) -> dict[str, float]:
             "best_threshold": float(sw["threshold"][best]), "mean_threshold": run.detectors["entropy"].threshold}
 
 
-def threshold_figure(run: AVOODRun) -> plt.Figure:
-    """HM, TPR and FPR as the OOD-entropy threshold sweeps; red: the mean training entropy, grey: half of it."""
-    sw = entropy_threshold_sweep(run)
-    thr = run.detectors["entropy"].threshold
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    ax.plot(sw["threshold"], sw["HM"] * 100, color="C0", label="HM")
-    ax.set(xlabel="entropy threshold (nats)", ylabel="HM (%)")
-    ax2 = ax.twinx()
-    ax2.plot(sw["threshold"], sw["TPR"] * 100, color="C1", ls="--", label="TPR")
-    ax2.plot(sw["threshold"], sw["FPR"] * 100, color="C2", ls="--", label="FPR")
-    ax2.set_ylabel("TPR / FPR (%)")
-    ax.axvline(thr, color="red", lw=1)
-    ax.axvline(thr / 2, color="grey", lw=1)
-    ax.scatter([thr], [av_ood_metrics(run)["HM"] * 100], color="red", zorder=3)
-    fig.legend(loc="lower right", fontsize=8)
+def threshold_figure(result: P3Result) -> plt.Figure:
+    """Supp. Fig. 1: per dataset, HM, TPR and FPR as the OOD-entropy threshold sweeps; red: the mean
+    training entropy, grey: half of it."""
+    fig, axes = _panels(len(result.runs), 4.4, 3.4)
+    for ax, (name, run) in zip(axes, result.runs.items()):
+        sw = entropy_threshold_sweep(run)
+        thr = run.detectors["entropy"].threshold
+        ax.plot(sw["threshold"], sw["HM"] * 100, color="C0", label="HM")
+        ax.set(xlabel="entropy threshold (nats)", ylabel="HM (%)", title=name)
+        ax2 = ax.twinx()
+        ax2.plot(sw["threshold"], sw["TPR"] * 100, color="C1", ls="--", label="TPR")
+        ax2.plot(sw["threshold"], sw["FPR"] * 100, color="C2", ls="--", label="FPR")
+        ax2.set_ylabel("TPR / FPR (%)")
+        ax.axvline(thr, color="red", lw=1)
+        ax.axvline(thr / 2, color="grey", lw=1)
+        ax.scatter([thr], [av_ood_metrics(run)["HM"] * 100], color="red", zorder=3)
+    handles = [*axes[0].get_legend_handles_labels()[0], *fig.axes[-1].get_legend_handles_labels()[0]]
+    fig.legend(handles=handles, loc="lower right", fontsize=8)
+    fig.tight_layout()
     return fig
+
+
+def tsne_dataset(datasets: list[str]) -> str:
+    """The dataset of the t-SNE figure: UCF (the smallest) when the run has it, else the first."""
+    return "UCF" if "UCF" in datasets else datasets[0]
 
 
 def tsne_figure(run: AVOODRun, n_classes: int, seed: int, per_class: int = 15) -> plt.Figure:

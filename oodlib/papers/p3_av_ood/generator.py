@@ -2,14 +2,16 @@
 
 * Generator ``G(z, t)``: ``[z (1024) ⊕ t (300)] -> 512 -> 512 -> 1024`` (audio ⊕ video), LeakyReLU 0.2.
 * Critic ``D(x, t)``: ``[x ⊕ t] -> 662 -> 1``.
-* Text decoder: ``x -> 512 -> 300``; trained on real features, it gives the
-  reconstruction loss ``L_rec = MSE(dec(G(z, t)), t)`` on generated ones.
+* Text decoder: ``x -> 662 -> 662 -> 300`` (the authors' code), with its own Adam optimiser,
+  stepped in the critic step (``MSE(dec(x_real), t)``) and in the generator step, where it
+  gives the reconstruction loss ``L_rec = MSE(dec(G(z, t)), t)`` on generated features.
 * Embedding loss ``L_emb``: cosine-embedding loss on matched (same class,
   target +1) and unmatched (different class, target -1) real/synthetic pairs.
 
 Total generator objective (eq. 2): ``-E[D(G(z,t),t)] + alpha L_rec + beta L_emb``;
 the critic minimises ``E[D(fake)] - E[D(real)] + lambda GP`` (eq. 1), 5 critic
-steps per generator step. The paper's text puts alpha = 0.1 on L_rec and
+steps per generator step, ``steps_per_epoch`` generator steps (sampled batches) per epoch
+(the authors' code: 500). The paper's text puts alpha = 0.1 on L_rec and
 beta = 0.01 on L_emb; the authors' code swaps the two (0.1 on L_emb): pass
 ``rec_weight=0.01, emb_weight=0.1`` for the code's version.
 """
@@ -24,7 +26,7 @@ from torch import nn
 
 from ...device import resolve_device
 from ...seeding import seeded, torch_generator
-from ...training import make_optimizer, optimizer_step, train_loop
+from ...training import make_optimizer, train_loop
 
 
 def _mlp(sizes: list[int], slope: float = 0.2) -> nn.Sequential:
@@ -87,6 +89,15 @@ class FeatureGenerator:
         return self.generator(z, t).cpu().numpy(), y
 
 
+def _step_all(loss: torch.Tensor, *optimizers: torch.optim.Optimizer) -> None:
+    """Zero every optimiser's gradients, back-propagate ``loss`` once, step every optimiser."""
+    for opt in optimizers:
+        opt.zero_grad()
+    loss.backward()
+    for opt in optimizers:
+        opt.step()
+
+
 def _unmatched(y: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     """For each position, the index of a batch sample of a *different* class (itself if none exists)."""
     n = len(y)
@@ -102,13 +113,16 @@ def _unmatched(y: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 def train_feature_generator(x: np.ndarray, y: np.ndarray, text: np.ndarray, epochs: int = 5, lr: float = 1e-4,
                             batch_size: int = 64, rec_weight: float = 0.1, emb_weight: float = 0.01,
                             gp_lambda: float = 10.0, critic_steps: int = 5, z_dim: int = 1024, seed: int = 0,
-                            device: str = "auto") -> tuple[FeatureGenerator, dict[str, list[float]]]:
+                            device: str = "auto", steps_per_epoch: int | None = None,
+                            decoder_hidden: tuple[int, ...] = (662, 662),
+                            ) -> tuple[FeatureGenerator, dict[str, list[float]]]:
     """Train the conditional WGAN-GP on real seen features.
 
     Args:
         x: real features (n, d); y: their class ids (n,) indexing ``text`` (C, 300).
-        epochs: passes over ``x`` counted in generator steps of ``batch_size``
-            (``max(1, n // batch_size)`` steps per epoch).
+        epochs: epochs of ``steps_per_epoch`` generator steps, each on a batch of ``batch_size``
+            drawn with replacement (``None``: ``max(1, n // batch_size)`` steps, one pass's worth).
+        decoder_hidden: hidden widths of the text decoder ``x -> ... -> 300``.
         critic_steps: critic updates per generator update (>= 1).
         seed: every real batch (drawn with replacement), noise vector and unmatched pair comes
             from ``torch_generator(seed)``; initial weights from ``seeded(seed)``.
@@ -129,9 +143,8 @@ def train_feature_generator(x: np.ndarray, y: np.ndarray, text: np.ndarray, epoc
     with seeded(seed, dev):
         G = Generator(z_dim, tt.shape[1], xt.shape[1]).to(dev)
         D = Critic(xt.shape[1], tt.shape[1]).to(dev)
-        dec = _mlp([xt.shape[1], 512, tt.shape[1]]).to(dev)
-        opt_g = make_optimizer(G.parameters(), "adam", lr=lr, betas=(0.5, 0.999))
-        opt_d = make_optimizer([*D.parameters(), *dec.parameters()], "adam", lr=lr, betas=(0.5, 0.999))
+        dec = _mlp([xt.shape[1], *decoder_hidden, tt.shape[1]]).to(dev)
+        opt_g, opt_d, opt_dec = (make_optimizer(m.parameters(), "adam", lr=lr, betas=(0.5, 0.999)) for m in (G, D, dec))
         cos = nn.CosineEmbeddingLoss()
 
         def real_batch(idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -142,8 +155,8 @@ def train_feature_generator(x: np.ndarray, y: np.ndarray, text: np.ndarray, epoc
             z = torch.randn(len(real), z_dim, generator=gen).to(dev)
             fake = G(z, t).detach()
             w = D(real, t).mean() - D(fake, t).mean()
-            loss_d = -w + gp_lambda * gradient_penalty(D, real, fake, t, gen) + nn.functional.mse_loss(dec(real), t)
-            optimizer_step(loss_d, opt_d)
+            loss_d = -w + gp_lambda * gradient_penalty(D, real, fake, t, gen)
+            _step_all(loss_d + nn.functional.mse_loss(dec(real), t), opt_d, opt_dec)  # disjoint parameters
             return loss_d, w
 
         def step(idx: torch.Tensor) -> dict[str, float]:
@@ -159,10 +172,11 @@ def train_feature_generator(x: np.ndarray, y: np.ndarray, text: np.ndarray, epoc
             ones = torch.ones(len(real), device=dev)
             emb = cos(fake, real, ones) + cos(fake, real[other], -ones)
             loss_g = -D(fake, t).mean() + rec_weight * rec + emb_weight * emb
-            optimizer_step(loss_g, opt_g)
+            _step_all(loss_g, opt_g, opt_dec)  # the decoder learns from L_rec on generated features too
             return {"critic": float(loss_d.detach()), "wasserstein": float(w.detach()), "rec": float(rec.detach()),
                     "emb": float(emb.detach())}
 
-        log = train_loop(step, n, epochs, m, gen, steps_per_epoch=max(1, n // batch_size), desc="WGAN-GP")
+        log = train_loop(step, n, epochs, m, gen, steps_per_epoch=steps_per_epoch or max(1, n // batch_size),
+                         desc="WGAN-GP")
     hist = {k: log.metrics.get(k, []) for k in ("critic", "wasserstein", "rec", "emb")}
     return FeatureGenerator(G.eval(), np.asarray(text, dtype=np.float32), dev), hist

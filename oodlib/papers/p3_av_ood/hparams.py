@@ -19,6 +19,7 @@ class HParams:
 
     # feature generator: conditional WGAN-GP (paper: 5 epochs, lr 1e-4, alpha=0.1 on L_rec, beta=0.01 on L_emb)
     gen_epochs: int = 5
+    gen_steps: int = 500  # generator steps (sampled batches) per epoch, as the authors' code
     gen_lr: float = 1e-4
     gen_batch: int = 64
     gen_rec_weight: float = 0.1
@@ -36,8 +37,13 @@ class HParams:
     sc_batch: int = 32
     # unseen classifier: cross-attention embedding model, 50 epochs, triplet margin 1
     uc_epochs: int = 50
+    uc_steps: int = 500  # sampled batches per epoch, as the authors' code
     uc_lr: float = 0.0024
     uc_batch: int = 112
+    uc_weight_decay: float = 1e-5  # Adam's L2 weight decay, as the authors' code
+    # AVCA's stage 1 (its own protocol): stop after this many epochs without a better validation HM;
+    # its best epoch fixes AVCA's stage-2 epochs (AV-OOD's stage 2 runs uc_epochs, as the paper says)
+    uc_patience: int = 5
     dropout_enc: float = 0.5
     dropout_proj: float = 0.4
     dropout_dec: float = 0.4
@@ -56,7 +62,7 @@ class HParams:
             v = getattr(self, f.name)
             if f.name == "uc_eval":
                 one_of("overrides.uc_eval", v, EVAL_MODES)
-            elif f.name.endswith(("_epochs", "_batch")) or f.name == "n_syn_unseen":
+            elif f.name.endswith(("_epochs", "_batch", "_steps", "_patience")) or f.name == "n_syn_unseen":
                 at_least(f"overrides.{f.name}", v, 1)
             elif f.name.endswith("_lr"):
                 positive(f"overrides.{f.name}", v)

@@ -26,7 +26,7 @@ from ...models import MLPClassifier
 from ...seeding import child_seed, seeded
 from ...training import predict, train_classifier
 from .detector import OODDetector, train_ood_detector
-from .embedding import ALL_TERMS, AVCA_TERMS, EmbeddingClassifier, train_embedding_model
+from .embedding import ALL_TERMS, AVCA_TERMS, EmbeddingClassifier, Validation, train_embedding_model
 from .generator import FeatureGenerator, train_feature_generator
 from .hparams import HParams
 
@@ -151,11 +151,22 @@ def _mlp_predict(model: MLPClassifier, x: np.ndarray, classes: np.ndarray, devic
 
 
 def train_embedding(stage: GZSLStage, bench: GZSLBenchmark, hp: HParams, seed: int, device: str,
-                    terms: frozenset[str] = ALL_TERMS) -> EmbeddingClassifier:
-    """The unseen classifier trained on one stage's training split."""
-    return train_embedding_model(stage.train_x, stage.train_y, bench.text, bench.audio_dim, hp.uc_epochs, hp.uc_lr,
-                                 hp.uc_batch, hp.dropout_enc, hp.dropout_proj, hp.dropout_dec, terms=terms,
-                                 seed=seed, device=device, eval_mode=hp.uc_eval)
+                    terms: frozenset[str] = ALL_TERMS, epochs: int | None = None,
+                    validate: bool = False) -> EmbeddingClassifier:
+    """The unseen classifier trained on one stage's training split with the authors' schedule
+    (``hp.uc_steps`` sampled batches per epoch, weight decay, plateau scheduler).
+
+    ``epochs``: default ``hp.uc_epochs``. ``validate``: early stopping on the stage's validation
+    split (stage 1 only: seen and unseen validation samples, best-beta HM, ``hp.uc_patience``).
+    """
+    val = None
+    if validate:
+        val = Validation(stage.seen_x, stage.seen_y, stage.unseen_x, stage.unseen_y, stage.all_classes,
+                         stage.seen_classes)
+    return train_embedding_model(stage.train_x, stage.train_y, bench.text, bench.audio_dim, epochs or hp.uc_epochs,
+                                 hp.uc_lr, hp.uc_batch, hp.dropout_enc, hp.dropout_proj, hp.dropout_dec, terms=terms,
+                                 seed=seed, device=device, eval_mode=hp.uc_eval, steps_per_epoch=hp.uc_steps,
+                                 weight_decay=hp.uc_weight_decay, validation=val, patience=hp.uc_patience)
 
 
 COMPONENTS = ("generator", "generator/sample", "detector/entropy", "detector/binary", "seen_mlp", "unseen_mlp",
@@ -169,6 +180,11 @@ def component_seeds(seed: int) -> dict[str, int]:
     changing one component's settings (say the detector's epochs) leaves the others unchanged.
     """
     return {c: child_seed(seed, f"p3/{c}") for c in COMPONENTS}
+
+
+def avca_epochs(stage1: EmbeddingClassifier) -> int:
+    """AVCA's stage-2 epochs: the best validation epoch of its stage-1 model (1-based)."""
+    return int(stage1.history.best_epoch) + 1
 
 
 def loaded_embedding(path: str, bench: GZSLBenchmark, hp: HParams, device: str) -> EmbeddingClassifier:
@@ -195,7 +211,8 @@ def run_av_ood(bench: GZSLBenchmark, hp: HParams, seed: int = 0, device: str = "
     seen, unseen = st.seen_classes, st.unseen_classes
     sd = component_seeds(seed)
     gen, hist = train_feature_generator(st.train_x, st.train_y, bench.text, hp.gen_epochs, hp.gen_lr, hp.gen_batch,
-                                        hp.gen_rec_weight, hp.gen_emb_weight, seed=sd["generator"], device=device)
+                                        hp.gen_rec_weight, hp.gen_emb_weight, seed=sd["generator"], device=device,
+                                        steps_per_epoch=hp.gen_steps)
     xu, yu = gen.sample(unseen, hp.n_syn_unseen, seed=sd["generator/sample"])
     y_local = local_labels(st.train_y, seen)
     detectors = {k: train_ood_detector(st.train_x, y_local, xu, kind=k, epochs=hp.det_epochs, lr=hp.det_lr,
@@ -207,11 +224,12 @@ def run_av_ood(bench: GZSLBenchmark, hp: HParams, seed: int = 0, device: str = "
                             sd["unseen_mlp"], device, "unseen MLP")
     emb = (loaded_embedding(uc_checkpoint, bench, hp, device) if uc_checkpoint
            else train_embedding(st, bench, hp, sd["embedding/stage2"], device))
-    # AVCA: the same model with AVCA's losses (and the same seed: only the loss terms differ), calibrated
-    # stacking with beta from the stage-1 validation split (AVCA's protocol, AVCA's stage-1 model)
-    avca = train_embedding(st, bench, hp, sd["embedding/stage2"], device, AVCA_TERMS)
+    # AVCA's protocol: stage 1 (AVCA's losses) early-stops on the validation split; its best epoch fixes
+    # AVCA's stage-2 epochs and its weights choose beta. AVCA's stage 2: the same model with AVCA's losses
+    # and AV-OOD's seed (so at equal epochs only the loss terms differ), calibrated stacking with that beta
     s1 = bench.stage1
-    emb1 = train_embedding(s1, bench, hp, sd["embedding/stage1"], device, AVCA_TERMS)
+    emb1 = train_embedding(s1, bench, hp, sd["embedding/stage1"], device, AVCA_TERMS, validate=True)
+    avca = train_embedding(st, bench, hp, sd["embedding/stage2"], device, AVCA_TERMS, epochs=avca_epochs(emb1))
     c1 = s1.all_classes
     beta, beta_hm = choose_beta(emb1.distances(s1.seen_x, c1), s1.seen_y, emb1.distances(s1.unseen_x, c1),
                                 s1.unseen_y, c1, s1.seen_classes)
@@ -315,7 +333,7 @@ def entropy_threshold_sweep(run: AVOODRun, n: int = 60) -> dict[str, np.ndarray]
 
 
 __all__ = [
-    "AVOODRun", "BETAS", "COMPONENTS", "loaded_embedding", "TestPredictions", "component_seeds", "av_ood_metrics", "calibrated_stacking", "choose_beta",
+    "AVOODRun", "BETAS", "avca_epochs", "COMPONENTS", "loaded_embedding", "TestPredictions", "component_seeds", "av_ood_metrics", "calibrated_stacking", "choose_beta",
     "detection_auc", "detector_table_row", "entropy_threshold_sweep", "routed_hm_curve", "gzsl_from_routing", "harmonic_mean",
     "local_labels", "operating_point", "route", "run_av_ood", "seen_accuracy", "stacking_metrics",
     "stacking_score", "train_embedding", "unseen_accuracy",

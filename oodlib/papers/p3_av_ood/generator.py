@@ -77,6 +77,7 @@ class FeatureGenerator:
     generator: Generator
     text: np.ndarray
     device: torch.device
+    decoder: nn.Module | None = None  # the text decoder trained beside it (L_rec), kept for inspection
 
     @torch.no_grad()
     def sample(self, classes: np.ndarray, n_per_class: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -179,4 +180,4 @@ def train_feature_generator(x: np.ndarray, y: np.ndarray, text: np.ndarray, epoc
         log = train_loop(step, n, epochs, m, gen, steps_per_epoch=steps_per_epoch or max(1, n // batch_size),
                          desc="WGAN-GP")
     hist = {k: log.metrics.get(k, []) for k in ("critic", "wasserstein", "rec", "emb")}
-    return FeatureGenerator(G.eval(), np.asarray(text, dtype=np.float32), dev), hist
+    return FeatureGenerator(G.eval(), np.asarray(text, dtype=np.float32), dev, dec.eval()), hist

@@ -15,6 +15,12 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet --no-compile -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	@# byte-compile once (~25 s): with PYTHONDONTWRITEBYTECODE set, as on the CI machine, every process
+	@# (each notebook kernel, each test subprocess) would otherwise recompile torch, scipy and the rest
+	@# from source, ~10 s each. A file for a newer Python (torch's py312_intrinsics.py) cannot
+	@# compile here and is reported; it is never imported on 3.11, so that does not stop the install.
+	$(PY) -m compileall -q -j 0 $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') oodlib \
+	  || echo "[venv] the files above did not byte-compile (syntax of a newer Python); everything else did"
 	touch $(STAMP)
 
 test: venv

@@ -53,6 +53,18 @@ def test_oodlib_run_checks_values_before_the_kernel_starts(root, tmp_path):
     assert not list(tmp_path.iterdir())  # nothing ran, nothing written
 
 
+def test_a_caller_that_checked_the_config_skips_that_check_and_the_kernel_still_checks(root, tmp_path):
+    """A sweep's workers pass config_checked=True (the plan checked every run): a value the config
+    rejects then gets past the runner, which still checks types, and fails in the notebook's first cell."""
+    import papermill
+
+    nb = root / "notebooks" / "00_tour.ipynb"
+    with pytest.raises(ParameterError, match="epochs"):
+        run_notebook(nb, {"epochs": "five"}, output_dir=tmp_path, records_dir=tmp_path, config_checked=True)
+    with pytest.raises(papermill.PapermillExecutionError, match="epochs"):
+        run_notebook(nb, {"epochs": 0}, output_dir=tmp_path, records_dir=tmp_path, config_checked=True)
+
+
 def test_tour_shape_end_to_end_small():
     cfg = tour.TourConfig(n_per_class=40, epochs=5, k=5, device="cpu")
     data = tour.load(cfg)

@@ -54,17 +54,24 @@ def dashboard_address(client: Any) -> str | None:
     return None
 
 
-def _import_config(notebook: str) -> bool:
-    """Import the notebook's configuration class (and so its paper package) in this process."""
-    from ..runner import notebook_config_class
+def _import_runner(notebook: str) -> bool:
+    """Import what a run needs in the worker process (papermill, the Jupyter client, the runner)
+    and read the notebook's parameters cell once."""
+    import importlib
 
-    return notebook_config_class(Path(notebook)) is not None
+    from ..params import notebook_parameters
+
+    for module in ("papermill.engines", "nbclient.client", "jupyter_client.manager"):
+        importlib.import_module(module)
+
+    return bool(notebook_parameters(Path(notebook)))
 
 
 def warm_up_workers(client: Any, notebook: str | Path) -> None:
-    """Import the notebook's paper package on every worker now (``oodlib.runner.check_config``
-    needs it), so that the first run on each worker does not carry that cost."""
-    client.run(_import_config, str(Path(notebook).resolve()))
+    """Import the run path (papermill, the Jupyter client) on every worker now, so that the first run
+    on each worker does not carry that cost. Workers never import the paper's package: the sweep's
+    plan checked each run's configuration on the client, and the kernel checks it again."""
+    client.run(_import_runner, str(Path(notebook).resolve()))
 
 
 @contextlib.contextmanager

@@ -82,7 +82,10 @@ def execute_run(task: RunTask) -> dict[str, Any]:
     info = {"run_id": spec.run_id, "worker_pid": os.getpid(), "host": socket.gethostname(), "started": started}
     try:
         with thread_env(task.threads):
-            run_notebook(spec.notebook, spec.overrides, output_dir=attempt, records_dir=attempt, profile=spec.profile)
+            # plan_sweep checked this run's configuration before submitting it: checking it again here
+            # would import torch into the worker (~3 s on its first run) for nothing
+            run_notebook(spec.notebook, spec.overrides, output_dir=attempt, records_dir=attempt, profile=spec.profile,
+                         config_checked=True)
         run_s = time.perf_counter() - t0
         _publish(attempt, run_dir, spec)
     except Exception as err:

@@ -56,10 +56,31 @@ def _keep(swept: SweepResult, target: Path) -> None:
     summarize_sweep(target, swept.plan, target.name)
 
 
+def _overhead_from_timeline(total: float, swept: SweepResult) -> float:
+    """What the Dask path added to the busiest worker's runs, beyond starting the cluster, per run of that worker."""
+    workers = {(i["host"], i["worker_pid"]) for i in swept.tasks.values()}
+    busiest = max(sum(1 for i in swept.tasks.values() if (i["host"], i["worker_pid"]) == key) for key in workers)
+    return (total - (swept.timings.get("cluster_start_s") or 0.0) - _worker_busy(swept)) / busiest
+
+
+def _dask_entry(total: float, swept: SweepResult, seq_total: float, workers: int) -> dict[str, Any]:
+    return {"total_s": total, "cluster_start_s": swept.timings.get("cluster_start_s"),
+            "runs_s": [swept.tasks[s.run_id]["run_s"] for s in swept.plan],
+            "task_bookkeeping_s": [swept.tasks[s.run_id]["task_s"] - swept.tasks[s.run_id]["run_s"]
+                                   for s in swept.plan],
+            "busiest_worker_notebook_s": _worker_busy(swept),
+            "speedup": seq_total / total, "efficiency": seq_total / total / workers}
+
+
+def _check_done(swept: SweepResult, n_runs: int) -> None:
+    if swept.counts["done"] != n_runs:
+        raise RuntimeError(f"benchmark sweep finished {swept.counts['done']} of {n_runs} runs: {swept.states}")
+
+
 def benchmark_sweep(notebook: str | Path = "notebooks/00_tour.ipynb", n_runs: int = 4, workers: int = 2,
                     parameters: Mapping[str, Any] | None = None, out: str | Path | None = None,
                     quiet: bool = True, keep_sweep: str | Path | None = None, cli: bool = True,
-                    warm_cluster: bool = True) -> dict[str, Any]:
+                    warm_cluster: bool = True, rounds: int = 2) -> dict[str, Any]:
     """Time ``n_runs`` runs (seeds 0..n-1) on ``workers`` local Dask workers vs one after another.
 
     * **sequential**: plain :func:`~oodlib.runner.run_notebook` calls in this process, each with
@@ -71,12 +92,17 @@ def benchmark_sweep(notebook: str | Path = "notebooks/00_tour.ipynb", n_runs: in
       count (1), i.e. what the Dask path adds to each run; and, from scratch, ``oodlib sweep`` of
       one run (one worker) minus ``oodlib run``, each in a fresh process.
 
-    ``keep_sweep``: a folder that receives the cold sweep (its runs, manifest and a summary record
-    with the claims judged over the ``n_runs`` seeds), e.g. ``_build/sweeps/tour-benchmark`` so that
-    the results page shows it; a previous benchmark's folder there is replaced. ``cli=False`` skips
-    the two from-scratch command-line timings (about a minute); ``warm_cluster=False`` skips the running-
-    cluster sweep and its single-run pair (about 1.5 minutes) and takes the per-run overhead from
-    the new cluster's timeline instead.
+    The sequential runs and the new-cluster sweep are measured ``rounds`` times, alternating which
+    goes first (sequential first in even rounds, the sweep first in odd ones), because a shared
+    machine's speed drifts by tens of percent over minutes: the reported totals are the means over
+    the rounds, the speedup their ratio, and every round's own numbers are kept under ``rounds``.
+
+    ``keep_sweep``: a folder that receives the first round's sweep (its runs, manifest and a summary
+    record with the claims judged over the ``n_runs`` seeds), e.g. ``_build/sweeps/tour-benchmark``
+    so that the results page shows it; a previous benchmark's folder there is replaced. ``cli=False``
+    skips the two from-scratch command-line timings (about half a minute); ``warm_cluster=False``
+    skips the running-cluster sweep and its single-run pair (about a minute) and takes the per-run
+    overhead from the new clusters' timelines instead.
 
     Writes the JSON to ``out`` (default ``<build>/records/sweep_benchmark.json``) and returns it.
     """
@@ -85,6 +111,8 @@ def benchmark_sweep(notebook: str | Path = "notebooks/00_tour.ipynb", n_runs: in
     from ..records import package_versions
     from ..runner import run_notebook
 
+    if rounds < 1:
+        raise ValueError(f"rounds must be at least 1, got {rounds}")
     params = dict(parameters if parameters is not None else {"epochs": 5, "n_per_class": 50})
     nb, cores = Path(notebook).resolve(), available_cores()
     out = Path(out) if out else default_build_dir(nb) / "records" / "sweep_benchmark.json"
@@ -97,9 +125,16 @@ def benchmark_sweep(notebook: str | Path = "notebooks/00_tour.ipynb", n_runs: in
 
     with tempfile.TemporaryDirectory(prefix="oodlib-sweep-bench-") as tmp:
         plain(f"{tmp}/warm", 0, cores)
-        seq = [plain(f"{tmp}/seq{s}", s, cores) for s in seeds]
-        cold_s, cold = _timed(lambda: run_sweep(nb, seeds, params, name=cold_name, workers=workers,
-                                                build_dir=f"{tmp}/cold", summarize=False, quiet=quiet))
+        seq: list[list[float]] = []
+        colds: list[tuple[float, SweepResult]] = []
+        for r in range(rounds):
+            for step in (("seq", "dask") if r % 2 == 0 else ("dask", "seq")):
+                if step == "seq":
+                    seq.append([plain(f"{tmp}/seq{r}-{s}", s, cores) for s in seeds])
+                else:
+                    colds.append(_timed(lambda: run_sweep(nb, seeds, params, name=cold_name, workers=workers,
+                                                          build_dir=f"{tmp}/cold{r}", summarize=False, quiet=quiet)))
+                    _check_done(colds[-1][1], n_runs)
         warm_s = warm = one_dask_s = one_plain_s = None
         if warm_cluster:
             cluster = local_cluster(workers, threads_per_worker(workers, cores), retries=2)
@@ -109,6 +144,7 @@ def benchmark_sweep(notebook: str | Path = "notebooks/00_tour.ipynb", n_runs: in
                     address = cluster.scheduler_address
                     warm_s, warm = _timed(lambda: run_sweep(nb, seeds, params, name="warm", scheduler=address,
                                                             build_dir=f"{tmp}/warm-dask", summarize=False, quiet=quiet))
+                    _check_done(warm, n_runs)
                     one_dask_s, _ = _timed(lambda: run_sweep(nb, [n_runs], params, name="one", scheduler=address,
                                                              build_dir=f"{tmp}/one", summarize=False, quiet=quiet))
             finally:
@@ -121,32 +157,27 @@ def benchmark_sweep(notebook: str | Path = "notebooks/00_tour.ipynb", n_runs: in
                                       f"{tmp}/cli", "--records-dir", f"{tmp}/cli"], cores, nb.parent)
             cli_sweep_s = _cli_seconds(["sweep", str(nb), *p_args, "--seeds", str(n_runs + 1), "--workers", "1",
                                         "--build-dir", f"{tmp}/cli-sweep"], cores, nb.parent)
-        if keep_sweep is not None and cold.counts["done"] == n_runs:
-            _keep(cold, Path(keep_sweep))
-    for swept in (cold, warm) if warm is not None else (cold,):
-        if swept.counts["done"] != n_runs:
-            raise RuntimeError(f"benchmark sweep finished {swept.counts['done']} of {n_runs} runs: {swept.states}")
-    seq_total = sum(seq)
+        if keep_sweep is not None:
+            _keep(colds[0][1], Path(keep_sweep))
+    seq_total = sum(map(sum, seq)) / rounds
+    cold_s = sum(total for total, _ in colds) / rounds
     if warm_cluster:
         overhead = one_dask_s - one_plain_s
-    else:  # what the Dask path added to the busiest worker's runs, beyond starting the cluster
-        busiest = max(sum(1 for i in cold.tasks.values() if (i["host"], i["worker_pid"]) == key)
-                      for key in {(i["host"], i["worker_pid"]) for i in cold.tasks.values()})
-        overhead = (cold_s - (cold.timings.get("cluster_start_s") or 0.0) - _worker_busy(cold)) / busiest
-
-    def dask_entry(total: float, swept: SweepResult) -> dict[str, Any]:
-        return {"total_s": total, "cluster_start_s": swept.timings.get("cluster_start_s"),
-                "runs_s": [swept.tasks[s.run_id]["run_s"] for s in swept.plan],
-                "task_bookkeeping_s": [swept.tasks[s.run_id]["task_s"] - swept.tasks[s.run_id]["run_s"]
-                                       for s in swept.plan],
-                "busiest_worker_notebook_s": _worker_busy(swept),
-                "speedup": seq_total / total, "efficiency": seq_total / total / workers}
-
+    else:
+        overhead = sum(_overhead_from_timeline(total, swept) for total, swept in colds) / rounds
+    per_round = [{"sequential_s": sum(runs), "sequential_runs_s": runs,
+                  **{f"dask_cold_{k}": v for k, v in _dask_entry(total, swept, sum(runs), workers).items()}}
+                 for runs, (total, swept) in zip(seq, colds)]
+    cold = {"total_s": cold_s, "cluster_start_s": sum(e["dask_cold_cluster_start_s"] or 0.0 for e in per_round) / rounds,
+            "runs_s": [x for e in per_round for x in e["dask_cold_runs_s"]],
+            "busiest_worker_notebook_s": sum(e["dask_cold_busiest_worker_notebook_s"] for e in per_round) / rounds,
+            "speedup": seq_total / cold_s, "efficiency": seq_total / cold_s / workers}
     result = {
         "notebook": str(notebook), "parameters": params, "n_runs": n_runs, "workers": workers, "cores": cores,
-        "threads_per_worker": threads_per_worker(workers, cores),
-        "sequential": {"threads": cores, "runs_s": seq, "total_s": seq_total},
-        "dask_cold": dask_entry(cold_s, cold), "dask_warm": None if warm is None else dask_entry(warm_s, warm),
+        "threads_per_worker": threads_per_worker(workers, cores), "rounds_measured": rounds,
+        "sequential": {"threads": cores, "runs_s": [x for runs in seq for x in runs], "total_s": seq_total},
+        "dask_cold": cold, "dask_warm": None if warm is None else _dask_entry(warm_s, warm, seq_total, workers),
+        "rounds": per_round,
         "speedup": seq_total / cold_s, "efficiency": seq_total / cold_s / workers,
         "speedup_warm": None if warm is None else seq_total / warm_s,
         "efficiency_warm": None if warm is None else seq_total / warm_s / workers,
@@ -170,6 +201,16 @@ def benchmark_sweep(notebook: str | Path = "notebooks/00_tour.ipynb", n_runs: in
     return result
 
 
+def _rounds_text(result: Mapping[str, Any]) -> str:
+    """``"means of 2 rounds, alternating which went first; per round: 1.62x, 1.75x"`` ("" for one round)."""
+    rounds = result.get("rounds") or []
+    if len(rounds) < 2:
+        return ""
+    each = ", ".join(f"{r['dask_cold_speedup']:.2f}x" for r in rounds)
+    return (f"sequential and new-cluster times are means of {len(rounds)} rounds, alternating which went first; "
+            f"new-cluster speedup per round: {each}")
+
+
 def format_benchmark(result: Mapping[str, Any]) -> str:
     """The benchmark in a few lines."""
     seq, cold, warm, one = result["sequential"], result["dask_cold"], result["dask_warm"], result["single_run"]
@@ -184,7 +225,8 @@ def format_benchmark(result: Mapping[str, Any]) -> str:
             f"({result.get('overhead_method', 'one run on the cluster vs plain, 1 thread')}; target < 5 s)"
             + ("" if one.get("oodlib_run_cli_s") is None else
                f"; from scratch: oodlib sweep {one['oodlib_sweep_cli_s']:.1f} s vs oodlib run "
-               f"{one['oodlib_run_cli_s']:.1f} s ({one['cli_overhead_s']:+.1f} s)"))
+               f"{one['oodlib_run_cli_s']:.1f} s ({one['cli_overhead_s']:+.1f} s)")
+            + (f"\n{_rounds_text(result)}" if _rounds_text(result) else ""))
 
 
 def sweep_benchmark_markdown(result: Mapping[str, Any] | None) -> str:
@@ -218,7 +260,9 @@ def sweep_benchmark_markdown(result: Mapping[str, Any] | None) -> str:
               f"{result['workers']} worker processes and the notebook's parameter check on each). Target speedup on "
               f"{result['workers']} workers: {result['targets']['speedup']}x, {verdict}. Overhead of the Dask path per "
               f"run: {result['overhead_per_run_s']:+.1f} s ({how}; target under "
-              f"{result['targets']['overhead_per_run_s']:.0f} s).",
+              f"{result['targets']['overhead_per_run_s']:.0f} s)."
+              + (f" The {_rounds_text(result)} (a shared machine's speed drifts over minutes; alternating the "
+                 "order cancels a steady drift)." if _rounds_text(result) else ""),
               "", "The new-cluster sweep is kept as the sweep `tour-benchmark`: its runs' metrics over the four seeds "
               "and its claims judged across them are on the [results page](results.md)."]
     return "\n".join(lines) + "\n"

@@ -174,7 +174,7 @@ def benchmark_sweep(notebook: str | Path = "notebooks/00_tour.ipynb", n_runs: in
             "speedup": seq_total / cold_s, "efficiency": seq_total / cold_s / workers}
     result = {
         "notebook": str(notebook), "parameters": params, "n_runs": n_runs, "workers": workers, "cores": cores,
-        "threads_per_worker": threads_per_worker(workers, cores), "rounds_measured": rounds,
+        "threads_per_worker": threads_per_worker(workers, cores),
         "sequential": {"threads": cores, "runs_s": [x for runs in seq for x in runs], "total_s": seq_total},
         "dask_cold": cold, "dask_warm": None if warm is None else _dask_entry(warm_s, warm, seq_total, workers),
         "rounds": per_round,
@@ -214,6 +214,7 @@ def _rounds_text(result: Mapping[str, Any]) -> str:
 def format_benchmark(result: Mapping[str, Any]) -> str:
     """The benchmark in a few lines."""
     seq, cold, warm, one = result["sequential"], result["dask_cold"], result["dask_warm"], result["single_run"]
+    rounds = _rounds_text(result)
     return (f"{result['n_runs']} runs of {Path(result['notebook']).name}: sequential {seq['total_s']:.1f} s "
             f"({seq['threads']} threads each)\n"
             f"Dask, {result['workers']} workers x {result['threads_per_worker']} thread(s), new cluster: "
@@ -226,7 +227,7 @@ def format_benchmark(result: Mapping[str, Any]) -> str:
             + ("" if one.get("oodlib_run_cli_s") is None else
                f"; from scratch: oodlib sweep {one['oodlib_sweep_cli_s']:.1f} s vs oodlib run "
                f"{one['oodlib_run_cli_s']:.1f} s ({one['cli_overhead_s']:+.1f} s)")
-            + (f"\n{_rounds_text(result)}" if _rounds_text(result) else ""))
+            + (f"\n{rounds}" if rounds else ""))
 
 
 def sweep_benchmark_markdown(result: Mapping[str, Any] | None) -> str:
@@ -236,6 +237,7 @@ def sweep_benchmark_markdown(result: Mapping[str, Any] | None) -> str:
         return ("*The sweep benchmark did not run in this build* (it runs in the default `make book`; "
                 "alone: `oodlib bench --sweep`).\n")
     seq, cold, warm, one = result["sequential"], result["dask_cold"], result.get("dask_warm"), result["single_run"]
+    rounds = _rounds_text(result)
     params = ", ".join(f"{k}={v}" for k, v in result["parameters"].items())
     threads = f"{result['workers']} workers x {result['threads_per_worker']} thread(s)"
     rows = [("one after another, without Dask", f"{seq['threads']} threads per run", seq["total_s"], 1.0, None),
@@ -261,8 +263,8 @@ def sweep_benchmark_markdown(result: Mapping[str, Any] | None) -> str:
               f"{result['workers']} workers: {result['targets']['speedup']}x, {verdict}. Overhead of the Dask path per "
               f"run: {result['overhead_per_run_s']:+.1f} s ({how}; target under "
               f"{result['targets']['overhead_per_run_s']:.0f} s)."
-              + (f" The {_rounds_text(result)} (a shared machine's speed drifts over minutes; alternating the "
-                 "order cancels a steady drift)." if _rounds_text(result) else ""),
+              + (f" The {rounds} (a shared machine's speed drifts over minutes; alternating the "
+                 "order cancels a steady drift)." if rounds else ""),
               "", "The new-cluster sweep is kept as the sweep `tour-benchmark`: its runs' metrics over the four seeds "
               "and its claims judged across them are on the [results page](results.md)."]
     return "\n".join(lines) + "\n"

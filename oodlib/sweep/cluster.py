@@ -55,8 +55,8 @@ def dashboard_address(client: Any) -> str | None:
 
 
 def _import_runner(notebook: str) -> bool:
-    """Import what a run needs in the worker process (papermill, the Jupyter client, the runner)
-    and read the notebook's parameters cell once."""
+    """Import what a run needs in the worker process (papermill, the Jupyter client, the runner), and
+    read the notebook's parameters cell, so that a worker which cannot see the notebook fails here."""
     import importlib
 
     from ..params import notebook_parameters
